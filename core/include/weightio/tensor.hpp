@@ -1,0 +1,92 @@
+// Tensors: TensorView borrows bytes, Tensor owns them (or keeps the memory
+// map they live in alive). Both describe C-contiguous, little-endian data.
+#pragma once
+
+#include <weightio/dtype.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace weightio {
+
+using Shape = std::vector<int64_t>;
+
+// Checked element count and byte size. Throw weightio::Error
+// (ErrorCode::InvalidArgument) on a negative extent, on overflow, or when a
+// sub-byte tensor does not end on a byte boundary.
+uint64_t shape_numel(const Shape &shape);
+uint64_t shape_nbytes(DType dtype, const Shape &shape);
+
+// A non-owning view. The caller keeps `data` alive and unchanged for as long
+// as the view is used (a save reads it during save_weights only).
+class TensorView {
+public:
+  TensorView() = default;
+  // Throws Error(InvalidArgument) when the shape is invalid (see
+  // shape_nbytes) or data is null while the tensor holds bytes.
+  TensorView(DType dtype, Shape shape, const void *data);
+
+  DType dtype() const noexcept { return dtype_; }
+  const Shape &shape() const noexcept { return shape_; }
+  uint64_t nbytes() const noexcept { return nbytes_; }
+  uint64_t numel() const;
+  const void *data() const noexcept { return data_; }
+  // Typed access; throws Error(InvalidArgument) when T's width does not
+  // match the dtype (any 1-byte T is allowed, for raw bytes).
+  template <class T> const T *data() const {
+    check_element_type(sizeof(T));
+    return static_cast<const T *>(data_);
+  }
+
+private:
+  void check_element_type(size_t size) const;
+  DType dtype_ = DType::F32;
+  Shape shape_;
+  const void *data_ = nullptr;
+  uint64_t nbytes_ = 0;
+};
+
+// An owning tensor. Copies share the same bytes (like a shared_ptr). The data
+// pointer is aligned for the dtype. A tensor loaded from a file may point into
+// that file's memory map; the map (and the plugin library that described it)
+// stays alive while any tensor from it lives.
+class Tensor {
+public:
+  Tensor() = default;
+  // A zero-filled, 64-byte-aligned tensor. Throws like shape_nbytes, and
+  // std::bad_alloc.
+  static Tensor zeros(DType dtype, Shape shape);
+  // An aligned copy of a view's bytes.
+  static Tensor copy_of(const TensorView &view);
+  // Wraps bytes kept alive by `owner`; `data` must be aligned for dtype and
+  // hold shape_nbytes(dtype, shape) bytes (checked: throws Error).
+  Tensor(DType dtype, Shape shape, const void *data, std::shared_ptr<const void> owner,
+         bool mapped = false);
+
+  DType dtype() const noexcept { return view_.dtype(); }
+  const Shape &shape() const noexcept { return view_.shape(); }
+  uint64_t nbytes() const noexcept { return view_.nbytes(); }
+  uint64_t numel() const { return view_.numel(); }
+  const void *data() const noexcept { return view_.data(); }
+  template <class T> const T *data() const { return view_.data<T>(); }
+  // Writable bytes, for tensors this process allocated (zeros, copy_of, or a
+  // load that had to copy). Throws Error(InvalidArgument) for a view into a
+  // read-only memory map.
+  void *mutable_data();
+  // True when the bytes are a view into a loaded file's memory map (no copy).
+  bool is_mapped() const noexcept { return mapped_; }
+  const TensorView &view() const noexcept { return view_; }
+  operator const TensorView &() const noexcept { return view_; }
+
+private:
+  TensorView view_;
+  std::shared_ptr<const void> owner_;
+  bool mapped_ = false;
+};
+
+// 64-byte-aligned, zero-filled storage owned by a shared_ptr (what Tensor
+// uses for copies). Throws std::bad_alloc.
+std::shared_ptr<void> allocate_aligned(uint64_t size, uint64_t alignment = 64);
+
+} // namespace weightio
