@@ -1,0 +1,518 @@
+#include "header_parse.hpp"
+
+#include "dtype_order.hpp"
+#include "utf8.hpp"
+
+#include <weightio/dtype_info.hpp>
+#include <weightio/plugin_sdk.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <string_view>
+#include <unordered_set>
+
+namespace weightio::safetensors {
+
+namespace {
+
+using nlohmann::json;
+
+// serde_json, which the official reader uses, gives up at this nesting depth.
+constexpr size_t kMaxDepth = 127;
+
+[[noreturn]] void refuse(std::string_view kind, const std::string &detail) {
+  sdk::invalid_file(std::string(kind) + ": " + detail);
+}
+
+std::string dtype_list() {
+  std::string out;
+  for (int32_t d : kWriterDTypeOrder) {
+    if (!out.empty())
+      out += ", ";
+    out += sdk::dtype_info(d).name;
+  }
+  return out;
+}
+
+std::string shape_text(const uint64_t *extents, uint32_t ndim) {
+  std::string out = "[";
+  for (uint32_t i = 0; i < ndim; ++i) {
+    if (i != 0)
+      out += ", ";
+    out += std::to_string(extents[i]);
+  }
+  return out + "]";
+}
+
+// Duplicate-key detection for one JSON object. Most objects hold a handful of
+// keys, where a linear scan beats hashing; big ones (the tensor table, large
+// metadata) switch to a hash set so a hostile header stays linear.
+class KeySet {
+public:
+  // False when `key` was already present.
+  bool insert(const std::string &key) {
+    if (hashed_.empty()) {
+      if (std::find(small_.begin(), small_.end(), key) != small_.end())
+        return false;
+      if (small_.size() < kSmall) {
+        small_.push_back(key);
+        return true;
+      }
+      hashed_.reserve(2 * kSmall);
+      for (auto &k : small_)
+        hashed_.insert(std::move(k));
+      small_.clear();
+    }
+    return hashed_.insert(key).second;
+  }
+
+private:
+  static constexpr size_t kSmall = 8;
+  std::vector<std::string> small_;
+  std::unordered_set<std::string> hashed_;
+};
+
+constexpr std::string_view kBadJson = "bad header JSON";
+
+// What the next value in the document is, from where it appears.
+enum class Slot : uint8_t {
+  TopLevel,
+  Tensor,      // a tensor entry under the top-level object
+  Metadata,    // the value of "__metadata__"
+  MetaValue,   // one metadata value
+  DType,       // a tensor's "dtype"
+  Shape,       // a tensor's "shape"
+  ShapeElem,   // one extent
+  Offsets,     // a tensor's "data_offsets"
+  OffsetsElem, // one offset
+  Ignored,     // anything inside a field the format does not define
+};
+
+enum class FrameKind : uint8_t {
+  Root,
+  Tensor,
+  Metadata,
+  Shape,
+  Offsets,
+  IgnoredObject,
+  IgnoredArray
+};
+
+struct Frame {
+  explicit Frame(FrameKind k) : kind(k) {}
+  FrameKind kind;
+  Slot slot = Slot::Ignored; // objects: what the current key's value is
+  uint64_t count = 0;        // arrays: elements so far
+  KeySet keys;               // objects
+};
+
+// Builds the tensor table straight from nlohmann's SAX events: no DOM, and
+// every key of every object is seen, which is what duplicate detection needs
+// (the DOM parser silently keeps the last duplicate).
+class HeaderSax {
+public:
+  HeaderSax(const ParseLimits &limits, ParsedHeader &out) : limits_(limits), out_(out) {}
+
+  const std::string &error() const { return error_; }
+  std::vector<uint64_t> &raw_extents() { return extents_; }
+
+  bool null() {
+    const Slot s = take_slot();
+    if (s == Slot::Ignored || s == Slot::Metadata) // "__metadata__": null = none
+      return true;
+    return type_error(s, "null");
+  }
+  bool boolean(bool) {
+    const Slot s = take_slot();
+    return s == Slot::Ignored || type_error(s, "a boolean");
+  }
+  bool number_integer(int64_t) {
+    // nlohmann reports only numbers written with a minus sign here; serde_json
+    // refuses all of them for usize ("-0" included, it parses as a float).
+    const Slot s = take_slot();
+    if (s == Slot::Ignored)
+      return true;
+    if (s == Slot::ShapeElem || s == Slot::OffsetsElem)
+      return fail(tensor_ref() + ": " + field_name(s) + " holds a negative number");
+    return type_error(s, "a number");
+  }
+  bool number_unsigned(uint64_t v) {
+    const Slot s = take_slot();
+    switch (s) {
+    case Slot::Ignored:
+      return true;
+    case Slot::ShapeElem:
+      if (limits_.max_ndim != 0 && stack_.back().count > limits_.max_ndim)
+        return fail(tensor_ref() + ": shape has more than " + std::to_string(limits_.max_ndim) +
+                    " dimensions, the limit set by the caller (max_ndim)");
+      extents_.push_back(v);
+      return true;
+    case Slot::OffsetsElem:
+      if (stack_.back().count > 2)
+        return fail(tensor_ref() + ": data_offsets must hold exactly two integers [begin, end]");
+      (stack_.back().count == 1 ? cur_.begin : cur_.end) = v;
+      return true;
+    default:
+      return type_error(s, "a number");
+    }
+  }
+  bool number_float(double, const std::string &text) {
+    const Slot s = take_slot();
+    if (s == Slot::Ignored)
+      return true;
+    if (s == Slot::ShapeElem || s == Slot::OffsetsElem)
+      return fail(tensor_ref() + ": " + field_name(s) + " holds " + text +
+                  ", which is not an integer from 0 to 2^64-1");
+    return type_error(s, "a number");
+  }
+  bool string(std::string &v) {
+    const Slot s = take_slot();
+    switch (s) {
+    case Slot::Ignored:
+      return true;
+    case Slot::DType: {
+      auto d = sdk::dtype_from_name(v);
+      if (!d || !is_safetensors_dtype(*d))
+        return fail(tensor_ref() + ": unknown dtype " + display_name(v) +
+                    " (dtype names are case-sensitive; expected one of " + dtype_list() + ")");
+      cur_.dtype = *d;
+      have_dtype_ = true;
+      return true;
+    }
+    case Slot::MetaValue:
+      out_.metadata.emplace_back(std::move(meta_key_), std::move(v));
+      return true;
+    default:
+      return type_error(s, "a string");
+    }
+  }
+  bool binary(json::binary_t &) { return fail("unexpected binary value"); }
+
+  bool start_object(size_t) {
+    const Slot s = take_slot();
+    switch (s) {
+    case Slot::TopLevel:
+      return push(FrameKind::Root);
+    case Slot::Tensor:
+      cur_ = TensorEntry{};
+      cur_.name = std::move(pending_name_);
+      cur_.shape_pos = extents_.size();
+      have_dtype_ = have_shape_ = have_offsets_ = false;
+      return push(FrameKind::Tensor);
+    case Slot::Metadata:
+      return push(FrameKind::Metadata);
+    case Slot::Ignored:
+      return push(FrameKind::IgnoredObject);
+    default:
+      return type_error(s, "an object");
+    }
+  }
+  bool key(std::string &k) {
+    Frame &f = stack_.back();
+    if (!f.keys.insert(k))
+      return fail(duplicate_message(f.kind, k));
+    switch (f.kind) {
+    case FrameKind::Root:
+      if (k == "__metadata__") {
+        f.slot = Slot::Metadata;
+        return true;
+      }
+      ++tensor_count_;
+      if (limits_.max_tensors != 0 && tensor_count_ > limits_.max_tensors)
+        return fail("more than " + std::to_string(limits_.max_tensors) +
+                    " tensors, the limit set by the caller (max_tensors)");
+      if (limits_.max_name_bytes != 0 && k.size() > limits_.max_name_bytes)
+        return fail("tensor name of " + std::to_string(k.size()) + " bytes is longer than " +
+                    std::to_string(limits_.max_name_bytes) +
+                    " bytes, the limit set by the caller (max_name_bytes)");
+      pending_name_ = k;
+      f.slot = Slot::Tensor;
+      return true;
+    case FrameKind::Tensor:
+      if (k == "dtype")
+        f.slot = Slot::DType;
+      else if (k == "shape")
+        f.slot = Slot::Shape;
+      else if (k == "data_offsets")
+        f.slot = Slot::Offsets;
+      else
+        f.slot = Slot::Ignored; // the official reader ignores unknown fields
+      return true;
+    case FrameKind::Metadata:
+      meta_key_ = k;
+      f.slot = Slot::MetaValue;
+      return true;
+    default:
+      f.slot = Slot::Ignored;
+      return true;
+    }
+  }
+  bool end_object() {
+    if (stack_.back().kind == FrameKind::Tensor) {
+      const char *missing = !have_dtype_     ? "dtype"
+                            : !have_shape_   ? "shape"
+                            : !have_offsets_ ? "data_offsets"
+                                             : nullptr;
+      if (missing != nullptr)
+        return fail(tensor_ref() + ": missing field \"" + missing + "\"");
+      out_.tensors.push_back(std::move(cur_));
+    }
+    stack_.pop_back();
+    return true;
+  }
+  bool start_array(size_t) {
+    const Slot s = take_slot();
+    switch (s) {
+    case Slot::Shape:
+      have_shape_ = true;
+      return push(FrameKind::Shape);
+    case Slot::Offsets:
+      have_offsets_ = true;
+      return push(FrameKind::Offsets);
+    case Slot::Ignored:
+      return push(FrameKind::IgnoredArray);
+    default:
+      return type_error(s, "an array");
+    }
+  }
+  bool end_array() {
+    const Frame &f = stack_.back();
+    if (f.kind == FrameKind::Offsets && f.count != 2)
+      return fail(tensor_ref() + ": data_offsets must hold exactly two integers [begin, end]");
+    if (f.kind == FrameKind::Shape)
+      cur_.ndim = static_cast<uint32_t>(f.count);
+    stack_.pop_back();
+    return true;
+  }
+  bool parse_error(size_t, const std::string &, const json::exception &e) {
+    if (error_.empty()) {
+      // Drop nlohmann's "[json.exception.parse_error.101] " tag.
+      std::string_view what = e.what();
+      if (auto pos = what.find("] "); pos != std::string_view::npos)
+        what.remove_prefix(pos + 2);
+      error_ = std::string(kBadJson) + ": not valid JSON: " + std::string(what);
+    }
+    return false;
+  }
+
+private:
+  Slot take_slot() {
+    if (stack_.empty())
+      return Slot::TopLevel;
+    Frame &f = stack_.back();
+    switch (f.kind) {
+    case FrameKind::Shape:
+      ++f.count;
+      return Slot::ShapeElem;
+    case FrameKind::Offsets:
+      ++f.count;
+      return Slot::OffsetsElem;
+    case FrameKind::IgnoredArray:
+      return Slot::Ignored;
+    default:
+      return f.slot;
+    }
+  }
+
+  bool push(FrameKind k) {
+    if (stack_.size() >= kMaxDepth)
+      return fail("JSON nested more than " + std::to_string(kMaxDepth) + " levels deep");
+    stack_.emplace_back(k);
+    return true;
+  }
+
+  bool fail(std::string message) {
+    error_ = std::string(kBadJson) + ": " + message;
+    return false;
+  }
+
+  std::string tensor_ref() const { return "tensor " + display_name(cur_.name); }
+
+  static const char *field_name(Slot s) { return s == Slot::ShapeElem ? "shape" : "data_offsets"; }
+
+  std::string duplicate_message(FrameKind kind, const std::string &k) const {
+    switch (kind) {
+    case FrameKind::Root:
+      if (k == "__metadata__")
+        return "\"__metadata__\" appears twice";
+      return "tensor " + display_name(k) +
+             " appears twice (the safetensors spec forbids duplicate names)";
+    case FrameKind::Tensor:
+      return tensor_ref() + ": field " + display_name(k) + " appears twice";
+    case FrameKind::Metadata:
+      return "__metadata__ key " + display_name(k) + " appears twice";
+    default:
+      return "duplicate key " + display_name(k) +
+             (stack_.size() > 2 ? " inside " + tensor_ref() : "");
+    }
+  }
+
+  bool type_error(Slot s, const char *found) {
+    switch (s) {
+    case Slot::TopLevel:
+      return fail(std::string("the header must be a JSON object, found ") + found);
+    case Slot::Tensor:
+      return fail("tensor " + display_name(pending_name_) +
+                  ": entry must be an object with dtype, shape and data_offsets, found " + found);
+    case Slot::Metadata:
+      return fail(std::string("__metadata__ must be an object of strings or null, found ") + found);
+    case Slot::MetaValue:
+      return fail("__metadata__ value for key " + display_name(meta_key_) +
+                  " must be a string, found " + found);
+    case Slot::DType:
+      return fail(tensor_ref() + ": dtype must be a string, found " + found);
+    case Slot::Shape:
+    case Slot::ShapeElem:
+      return fail(tensor_ref() + ": shape must be an array of non-negative integers, found " +
+                  found);
+    case Slot::Offsets:
+    case Slot::OffsetsElem:
+      return fail(tensor_ref() +
+                  ": data_offsets must be an array of two non-negative integers, found " + found);
+    case Slot::Ignored:
+      break;
+    }
+    return true;
+  }
+
+  const ParseLimits &limits_;
+  ParsedHeader &out_;
+  std::vector<Frame> stack_;
+  std::vector<uint64_t> extents_;
+  TensorEntry cur_;
+  bool have_dtype_ = false, have_shape_ = false, have_offsets_ = false;
+  std::string pending_name_;
+  std::string meta_key_;
+  uint64_t tensor_count_ = 0;
+  std::string error_;
+};
+
+uint64_t read_le64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+// The official reader's Metadata::validate: in data order, each tensor must
+// start where the previous one ended, and its byte span must be exactly what
+// its shape and dtype need. Returns the end of the last tensor.
+uint64_t validate_layout(ParsedHeader &h, const std::vector<uint64_t> &raw) {
+  uint64_t start = 0;
+  const TensorEntry *prev = nullptr;
+  for (const TensorEntry &t : h.tensors) {
+    const std::string ref = "tensor " + display_name(t.name);
+    const std::string offsets =
+        "data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) + "]";
+    if (t.end < t.begin)
+      refuse("bad data_offsets", ref + " has " + offsets + ", which end before they begin");
+    if (t.begin != start) {
+      std::string where = prev == nullptr
+                              ? std::string("the first tensor's data must begin at offset 0")
+                              : "it must begin at " + std::to_string(start) + ", where tensor " +
+                                    display_name(prev->name) + " ends";
+      const char *why = prev == nullptr   ? ""
+                        : t.begin < start ? " (the tensors overlap)"
+                                          : " (there is a gap between the tensors)";
+      refuse("bad data_offsets", ref + " has " + offsets + " but " + where + why);
+    }
+    start = t.end;
+
+    const uint64_t *ext = raw.data() + t.shape_pos;
+    const std::string desc = std::string(sdk::dtype_info(t.dtype).name) + shape_text(ext, t.ndim);
+    uint64_t numel = 1;
+    for (uint32_t i = 0; i < t.ndim; ++i) {
+      // int64 extents are what the ABI carries; only a zero-size tensor
+      // could hold a larger one without overflowing below.
+      if (ext[i] > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
+          (ext[i] != 0 && numel > UINT64_MAX / ext[i]))
+        refuse("shape overflow", ref + ": the size of " + desc + " overflows 64 bits");
+      numel *= ext[i];
+    }
+    const uint64_t bits = sdk::dtype_info(t.dtype).bits;
+    if (numel > UINT64_MAX / bits)
+      refuse("shape overflow", ref + ": the size of " + desc + " overflows 64 bits");
+    if ((numel * bits) % 8 != 0)
+      refuse("partial byte", ref + ": " + desc + " is " + std::to_string(numel * bits) +
+                                 " bits, which does not end on a byte boundary");
+    const uint64_t need = numel * bits / 8;
+    if (t.end - t.begin != need)
+      refuse("size mismatch", ref + ": " + desc + " needs " + std::to_string(need) +
+                                  " bytes but its " + offsets + " span " +
+                                  std::to_string(t.end - t.begin));
+    prev = &t;
+  }
+  return start;
+}
+
+} // namespace
+
+std::string display_name(std::string_view name) {
+  return json(std::string(name)).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+ParsedHeader parse_header(std::span<const uint8_t> file, const ParseLimits &limits) {
+  const uint64_t size = file.size();
+  if (size < 8)
+    refuse("file too small", "the file is " + std::to_string(size) +
+                                 " bytes; a safetensors file starts with an 8-byte header length");
+  ParsedHeader h;
+  h.header_len = read_le64(file.data());
+  uint64_t max_header = kMaxHeaderBytes;
+  if (limits.max_header_bytes != 0 && limits.max_header_bytes < max_header)
+    max_header = limits.max_header_bytes;
+  if (h.header_len > max_header)
+    refuse("header too large", "the header length is " + std::to_string(h.header_len) +
+                                   " bytes, more than the limit of " + std::to_string(max_header) +
+                                   " bytes");
+  if (h.header_len > size - 8)
+    refuse("header truncated", "the header length is " + std::to_string(h.header_len) +
+                                   " bytes but only " + std::to_string(size - 8) +
+                                   " bytes follow it; the file is cut short");
+  h.data_start = 8 + h.header_len;
+
+  const std::string_view text(reinterpret_cast<const char *>(file.data()) + 8, h.header_len);
+  if (auto bad = first_invalid_utf8(text))
+    refuse(
+        "header not UTF-8", "invalid UTF-8 byte 0x" +
+                                [](unsigned v) {
+                                  const char *hex = "0123456789abcdef";
+                                  return std::string{hex[v >> 4], hex[v & 15]};
+                                }(static_cast<unsigned char>(text[*bad])) +
+                                " at header offset " + std::to_string(*bad));
+  // nlohmann skips a byte order mark; serde_json (and JSON) does not.
+  if (text.starts_with("\xEF\xBB\xBF"))
+    refuse(kBadJson, "not valid JSON: the header starts with a byte order mark");
+
+  HeaderSax sax(limits, h);
+  if (!json::sax_parse(text.begin(), text.end(), &sax, json::input_format_t::json, true, false))
+    sdk::invalid_file(sax.error().empty() ? std::string(kBadJson) : sax.error());
+
+  // The official reader sorts by (begin, end) and leaves ties (zero-size
+  // tensors at one offset) in hash order; breaking them by name makes the
+  // order repeatable and independent of how the header was written.
+  std::sort(h.tensors.begin(), h.tensors.end(), [](const auto &a, const auto &b) {
+    if (a.begin != b.begin)
+      return a.begin < b.begin;
+    if (a.end != b.end)
+      return a.end < b.end;
+    return a.name < b.name;
+  });
+  const std::vector<uint64_t> &raw = sax.raw_extents();
+  const uint64_t data_end = validate_layout(h, raw);
+  if (data_end != size - h.data_start)
+    refuse("file size mismatch",
+           "the tensors cover " + std::to_string(data_end) + " bytes of data but " +
+               std::to_string(size - h.data_start) + " bytes follow the header" +
+               (data_end < size - h.data_start ? " (trailing bytes)" : " (data is missing)"));
+
+  h.extents.assign(raw.begin(), raw.end()); // every extent now fits int64
+  return h;
+}
+
+} // namespace weightio::safetensors

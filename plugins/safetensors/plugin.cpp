@@ -1,0 +1,63 @@
+// The plugin descriptor: one format, "safetensors", read and write.
+#include "dtype_order.hpp"
+#include "header_parse.hpp"
+#include "safetensors_io.hpp"
+
+#include <weightio/plugin_sdk.hpp>
+
+namespace weightio::safetensors {
+
+namespace {
+
+// safetensors has no magic number: a plausible header length followed by a
+// JSON object is the best evidence there is.
+int32_t probe(const uint8_t *head, size_t size) noexcept {
+  if (size < 8)
+    return WIO_PROBE_NO; // the official reader refuses such files anyway
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i)
+    n = (n << 8) | head[i];
+  if (n < 2 || n > kMaxHeaderBytes)
+    return WIO_PROBE_NO;
+  const size_t end = n < size - 8 ? static_cast<size_t>(8 + n) : size;
+  for (size_t i = 8; i < end; ++i) {
+    const uint8_t c = head[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+      continue;
+    return c == '{' ? WIO_PROBE_YES : WIO_PROBE_NO;
+  }
+  return WIO_PROBE_UNSURE;
+}
+
+constexpr uint64_t write_dtypes() {
+  uint64_t mask = 0;
+  for (int32_t d : kWriterDTypeOrder)
+    mask |= WIO_DTYPE_BIT(d);
+  return mask;
+}
+
+const char *const kExtensions[] = {"safetensors", nullptr};
+
+const wio_format kFormat = {
+    sizeof(wio_format),
+    "safetensors",
+    "Hugging Face safetensors (byte-identical to the official writer; zero-copy reads)",
+    kExtensions,
+    WIO_CAP_READ | WIO_CAP_WRITE | WIO_CAP_METADATA,
+    write_dtypes(),
+    probe,
+    write_file,
+    read_file,
+};
+
+const wio_format *const kFormats[] = {&kFormat};
+
+const wio_plugin kPlugin = {
+    sizeof(wio_plugin), WEIGHTIO_ABI_VERSION, "safetensors", "1.0.0", kFormats, 1, nullptr,
+};
+
+} // namespace
+
+} // namespace weightio::safetensors
+
+WEIGHTIO_DEFINE_PLUGIN(weightio::safetensors::kPlugin)

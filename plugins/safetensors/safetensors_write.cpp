@@ -1,0 +1,186 @@
+#include "dtype_order.hpp"
+#include "header_parse.hpp"
+#include "header_write.hpp"
+#include "safetensors_io.hpp"
+#include "utf8.hpp"
+
+#include <weightio/dtype_info.hpp>
+#include <weightio/plugin_sdk.hpp>
+
+#include <algorithm>
+#include <climits>
+#include <numeric>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace weightio::safetensors {
+
+namespace {
+
+// One writev holds at most this many pieces (POSIX guarantees IOV_MAX >= 16;
+// Linux has 1024) and this many bytes, so progress and cancellation come at
+// least every 64 MiB of data.
+constexpr size_t kMaxIov = IOV_MAX;
+constexpr uint64_t kMaxBatchBytes = uint64_t{64} << 20;
+
+[[noreturn]] void refuse_content(const std::string &message) {
+  sdk::fail(WIO_ERR_UNSUPPORTED_OPTION, message);
+}
+
+void check_request(const wio_write_request &r) {
+  if (r.compression_level != 0)
+    refuse_content("safetensors files are not compressed; compression level " +
+                   std::to_string(r.compression_level) + " cannot be honoured");
+  for (size_t i = 0; i < r.tensor_count; ++i) {
+    const wio_tensor_in &t = r.tensors[i];
+    const std::string_view name = sdk::view(t.name);
+    if (!sdk::dtype_valid(t.dtype))
+      sdk::fail(WIO_ERR_UNSUPPORTED_DTYPE,
+                "tensor " + display_name(name) + ": unknown dtype " + std::to_string(t.dtype));
+    if (!is_safetensors_dtype(t.dtype))
+      sdk::fail(WIO_ERR_UNSUPPORTED_DTYPE,
+                "tensor " + display_name(name) + ": dtype " +
+                    std::string(sdk::dtype_info(t.dtype).name) +
+                    " cannot be stored in safetensors, which has no complex128 (convert it to "
+                    "C64, or store the real and imaginary parts as two F64 tensors)");
+    if (!is_utf8(name))
+      refuse_content("tensor " + display_name(name) +
+                     ": the name is not valid UTF-8, which safetensors requires");
+    if (name == "__metadata__")
+      refuse_content("a tensor cannot be named \"__metadata__\" in safetensors; the header "
+                     "reserves that key for the metadata");
+    auto nbytes = sdk::checked_nbytes(t.dtype, t.shape, t.ndim);
+    if (!nbytes || *nbytes != t.nbytes || (t.nbytes != 0 && t.data == nullptr))
+      sdk::fail(WIO_ERR_INTERNAL, "tensor " + display_name(name) +
+                                      ": the host passed a byte count that does not match the "
+                                      "shape and dtype");
+  }
+  for (size_t i = 0; i < r.metadata_count; ++i) {
+    const std::string_view key = sdk::view(r.metadata[i].key);
+    if (!is_utf8(key) || !is_utf8(sdk::view(r.metadata[i].value)))
+      refuse_content("metadata entry " + display_name(key) +
+                     ": keys and values must be valid UTF-8 in safetensors");
+  }
+}
+
+// Tensor indices in the official writer's data order.
+std::vector<size_t> data_order(const wio_write_request &r) {
+  std::vector<size_t> order(r.tensor_count);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const wio_tensor_in &x = r.tensors[a], &y = r.tensors[b];
+    const int rx = writer_dtype_rank(x.dtype), ry = writer_dtype_rank(y.dtype);
+    if (rx != ry)
+      return rx < ry;
+    return sdk::view(x.name) < sdk::view(y.name); // char_traits: bytewise
+  });
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(order.size());
+  for (size_t i : order)
+    if (!seen.insert(sdk::view(r.tensors[i].name)).second)
+      refuse_content("tensor " + display_name(sdk::view(r.tensors[i].name)) +
+                     " is given twice; names must be unique");
+  return order;
+}
+
+std::vector<MetadataEntry> sorted_metadata(const wio_write_request &r) {
+  std::vector<MetadataEntry> meta;
+  meta.reserve(r.metadata_count);
+  for (size_t i = 0; i < r.metadata_count; ++i)
+    meta.emplace_back(sdk::view(r.metadata[i].key), sdk::view(r.metadata[i].value));
+  std::sort(meta.begin(), meta.end(),
+            [](const auto &a, const auto &b) { return a.first < b.first; });
+  for (size_t i = 1; i < meta.size(); ++i)
+    if (meta[i].first == meta[i - 1].first)
+      refuse_content("metadata key " + display_name(meta[i].first) + " is given twice");
+  return meta;
+}
+
+// Gathers the file's pieces into writev batches without copying tensor data.
+class BatchWriter {
+public:
+  BatchWriter(const sdk::Sink &sink, uint64_t total) : sink_(sink), total_(total) {
+    iov_.reserve(kMaxIov);
+  }
+  void add(const void *data, uint64_t size, bool is_tensor_data) {
+    const auto *p = static_cast<const uint8_t *>(data);
+    while (size != 0) {
+      const uint64_t piece = std::min(size, kMaxBatchBytes - std::min(kMaxBatchBytes, bytes_));
+      if (piece == 0) {
+        flush();
+        continue;
+      }
+      iov_.push_back({p, static_cast<size_t>(piece)});
+      bytes_ += piece;
+      if (is_tensor_data)
+        pending_data_ += piece;
+      p += piece;
+      size -= piece;
+      if (iov_.size() == kMaxIov)
+        flush();
+    }
+  }
+  void flush() {
+    if (iov_.empty())
+      return;
+    sink_.writev(iov_.data(), iov_.size());
+    iov_.clear();
+    bytes_ = 0;
+    done_ += pending_data_;
+    pending_data_ = 0;
+    sink_.progress(done_, total_);
+  }
+
+private:
+  const sdk::Sink &sink_;
+  uint64_t total_;
+  std::vector<wio_iovec> iov_;
+  uint64_t bytes_ = 0;        // in the current batch
+  uint64_t pending_data_ = 0; // tensor bytes in the current batch
+  uint64_t done_ = 0;
+};
+
+void write_impl(const wio_write_request &r) {
+  check_request(r);
+  const std::vector<size_t> order = data_order(r);
+  const std::vector<MetadataEntry> meta = sorted_metadata(r);
+
+  std::vector<HeaderTensor> layout;
+  layout.reserve(order.size());
+  uint64_t offset = 0;
+  for (size_t i : order) {
+    const wio_tensor_in &t = r.tensors[i];
+    if (t.nbytes > UINT64_MAX - offset)
+      refuse_content("the tensors hold more than 2^64 bytes in total");
+    layout.push_back({sdk::view(t.name), t.dtype, {t.shape, t.ndim}, offset, offset + t.nbytes});
+    offset += t.nbytes;
+  }
+  const uint64_t total_data = offset;
+
+  const std::string header = build_header(layout, meta);
+  if (header.size() > kMaxHeaderBytes)
+    refuse_content("the safetensors header would be " + std::to_string(header.size()) +
+                   " bytes, more than the " + std::to_string(kMaxHeaderBytes) +
+                   " bytes readers accept (too many tensors or too much metadata)");
+
+  uint8_t length[8];
+  for (int i = 0; i < 8; ++i)
+    length[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
+
+  const sdk::Sink sink(r.sink);
+  BatchWriter out(sink, total_data);
+  out.add(length, sizeof length, false);
+  out.add(header.data(), header.size(), false);
+  for (size_t i : order)
+    out.add(r.tensors[i].data, r.tensors[i].nbytes, true);
+  out.flush();
+}
+
+} // namespace
+
+int32_t write_file(const wio_write_request *request, char *error, size_t error_size) noexcept {
+  return sdk::guard(error, error_size, [&] { write_impl(*request); });
+}
+
+} // namespace weightio::safetensors

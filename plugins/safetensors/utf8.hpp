@@ -1,0 +1,21 @@
+// Strict UTF-8 validation, as Rust's std::str::from_utf8 (which the official
+// reader applies to the whole header before parsing it): no overlong forms,
+// no surrogates, nothing above U+10FFFF.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace weightio::safetensors {
+
+// The offset of the first byte that does not start a valid sequence, or
+// nullopt when all of `bytes` is valid UTF-8.
+std::optional<size_t> first_invalid_utf8(std::string_view bytes) noexcept;
+
+inline bool is_utf8(std::string_view bytes) noexcept {
+  return !first_invalid_utf8(bytes).has_value();
+}
+
+} // namespace weightio::safetensors
