@@ -227,8 +227,9 @@ public:
         return fail("more than " + std::to_string(limits_.max_tensors) +
                     " tensors, the limit set by the caller (max_tensors)");
       if (limits_.max_name_bytes != 0 && k.size() > limits_.max_name_bytes)
-        return fail("tensor name of " + std::to_string(k.size()) + " bytes is longer than " +
-                    std::to_string(limits_.max_name_bytes) +
+        return fail("tensor " + display_name(std::string_view(k).substr(0, 64)) +
+                    (k.size() > 64 ? "..." : "") + ": the name is " + std::to_string(k.size()) +
+                    " bytes, longer than " + std::to_string(limits_.max_name_bytes) +
                     " bytes, the limit set by the caller (max_name_bytes)");
       pending_name_ = k;
       f.slot = Slot::Tensor;
@@ -429,8 +430,10 @@ uint64_t validate_layout(ParsedHeader &h, const std::vector<uint64_t> &raw) {
     for (uint32_t i = 0; i < t.ndim; ++i) {
       // int64 extents are what the ABI carries; only a zero-size tensor
       // could hold a larger one without overflowing below.
-      if (ext[i] > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
-          (ext[i] != 0 && numel > UINT64_MAX / ext[i]))
+      if (ext[i] > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        refuse("shape overflow", ref + ": " + desc + " has an extent above 2^63-1, which " +
+                                     "weightio cannot represent");
+      if (ext[i] != 0 && numel > UINT64_MAX / ext[i])
         refuse("shape overflow", ref + ": the size of " + desc + " overflows 64 bits");
       numel *= ext[i];
     }
@@ -488,6 +491,11 @@ ParsedHeader parse_header(std::span<const uint8_t> file, const ParseLimits &limi
   // nlohmann skips a byte order mark; serde_json (and JSON) does not.
   if (text.starts_with("\xEF\xBB\xBF"))
     refuse(kBadJson, "not valid JSON: the header starts with a byte order mark");
+
+  // nlohmann stops at a NUL byte as if the input ended there, which would
+  // accept anything after it; JSON allows no raw NUL anywhere.
+  if (auto nul = text.find('\0'); nul != std::string_view::npos)
+    refuse(kBadJson, "not valid JSON: NUL byte at header offset " + std::to_string(nul));
 
   HeaderSax sax(limits, h);
   if (!json::sax_parse(text.begin(), text.end(), &sax, json::input_format_t::json, true, false))
