@@ -1,0 +1,16 @@
+// ZIP member names without the UTF-8 flag are code page 437 (APPNOTE
+// appendix D); Python's zipfile, and so numpy.load, decodes them that way.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace weightio::npz {
+
+std::string cp437_to_utf8(std::string_view bytes);
+
+// True when `s` is well-formed UTF-8 (no overlongs, surrogates or values
+// past U+10FFFF), as Python's strict decoder requires.
+bool valid_utf8(std::string_view s);
+
+} // namespace weightio::npz

@@ -1,0 +1,274 @@
+#include "crc32.hpp"
+#include "deflate.hpp"
+#include "element_order.hpp"
+#include "npy_header.hpp"
+#include "npz.hpp"
+#include "zip_format.hpp"
+#include "zip_reader.hpp"
+
+#include <weightio/plugin_sdk.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace weightio::npz {
+namespace {
+
+// Bytes inflated (and CRC'd while still in cache) per step.
+constexpr uint64_t kChunk = uint64_t{1} << 20;
+// Buffers for copies: a cache line, enough for every dtype.
+constexpr uint64_t kBufferAlignment = 64;
+// Deflate's best case is a 258-byte match per ~2 bits: no stream inflates to
+// more than about 1032 times its size.
+constexpr uint64_t kMaxDeflateRatio = 1032;
+
+std::string hex32(uint32_t v) {
+  char buf[11];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+struct Limits {
+  uint64_t max_header_bytes = 0;
+  uint64_t max_tensors = 0;
+  uint32_t max_ndim = 0;
+  uint64_t max_name_bytes = 0;
+};
+
+Limits limits_of(const wio_read_request &r) {
+  Limits l;
+  const wio_read_limits *p = r.limits;
+  if (p == nullptr)
+    return l;
+  if (WIO_HAS_FIELD(p, wio_read_limits, max_header_bytes))
+    l.max_header_bytes = p->max_header_bytes;
+  if (WIO_HAS_FIELD(p, wio_read_limits, max_tensors))
+    l.max_tensors = p->max_tensors;
+  if (WIO_HAS_FIELD(p, wio_read_limits, max_ndim))
+    l.max_ndim = p->max_ndim;
+  if (WIO_HAS_FIELD(p, wio_read_limits, max_name_bytes))
+    l.max_name_bytes = p->max_name_bytes;
+  return l;
+}
+
+class MemberReader {
+public:
+  MemberReader(const sdk::ReadContext &ctx, const Limits &limits, const ZipEntry &e,
+               std::string tensor_name, bool wanted)
+      : ctx_(ctx), limits_(limits), e_(e), name_(std::move(tensor_name)), wanted_(wanted) {}
+
+  void run() {
+    if (e_.method == zip::kMethodStored)
+      read_stored();
+    else
+      read_deflated();
+  }
+
+private:
+  void check_header_size(const NpyPreamble &pre, uint64_t member_size) const {
+    if (pre.header_size > member_size)
+      sdk::invalid_file("the npy header (" + std::to_string(pre.header_size) +
+                        " bytes) runs past the end of the member (" +
+                        std::to_string(member_size) + " bytes)");
+    if (limits_.max_header_bytes != 0 && pre.header_size > limits_.max_header_bytes)
+      sdk::invalid_file("the npy header is " + std::to_string(pre.header_size) +
+                        " bytes, more than the limit of " +
+                        std::to_string(limits_.max_header_bytes));
+  }
+
+  NpyHeader parse_dict(const uint8_t *dict, uint64_t size, uint8_t major) const {
+    return parse_npy_dict({dict, static_cast<size_t>(size)}, major, {limits_.max_ndim});
+  }
+
+  static void check_data_size(const NpyHeader &h, uint64_t held) {
+    if (held != h.data_nbytes)
+      sdk::invalid_file("the npy header describes " + std::to_string(h.data_nbytes) +
+                        " bytes of data but the member holds " + std::to_string(held) +
+                        (held < h.data_nbytes ? " (short data)" : " (trailing bytes)"));
+  }
+
+  void check_crc(uint32_t computed) const {
+    if (computed != e_.crc)
+      sdk::invalid_file("CRC-32 mismatch: the archive records " + hex32(e_.crc) +
+                        ", the data gives " + hex32(computed) + " (corrupt member)");
+  }
+
+  void read_stored() {
+    const uint8_t *member = ctx_.data() + e_.data_offset;
+    const uint64_t size = e_.compressed_size;
+    // The CRC first: a flipped byte anywhere, header included, is reported
+    // as the corruption it is rather than as whatever it broke.
+    Crc32 crc;
+    for (uint64_t off = 0; off < size; off += kChunk)
+      crc.update(member + off, static_cast<size_t>(std::min(kChunk, size - off)));
+    check_crc(crc.value());
+
+    const auto pre = parse_npy_preamble({member, static_cast<size_t>(std::min<uint64_t>(
+                                                     size, kNpyPreambleMax))});
+    check_header_size(pre, size);
+    NpyHeader h = parse_dict(member + pre.preamble_size, pre.header_size - pre.preamble_size,
+                             pre.major);
+    check_data_size(h, size - pre.header_size);
+    if (!wanted_)
+      return;
+    const uint64_t data_offset = e_.data_offset + pre.header_size;
+    if (!needs_conversion(h)) {
+      emit(sdk::mapped_tensor(h.dtype, name_, h.shape.data(), ndim(h), data_offset,
+                              h.data_nbytes));
+      return;
+    }
+    void *dst = ctx_.alloc(h.data_nbytes, kBufferAlignment, name_);
+    convert(h, ctx_.data() + data_offset, dst);
+    emit(sdk::buffer_tensor(h.dtype, name_, h.shape.data(), ndim(h), dst, h.data_nbytes));
+  }
+
+  void read_deflated() {
+    const uint64_t usize = e_.uncompressed_size;
+    // A zip bomb declares what it inflates to; refuse declarations deflate
+    // cannot even produce before inflating anything.
+    if (usize / kMaxDeflateRatio > e_.compressed_size + 1)
+      sdk::invalid_file("declares " + std::to_string(usize) + " bytes from " +
+                        std::to_string(e_.compressed_size) +
+                        " compressed bytes, more than deflate can produce");
+    Inflater inf(ctx_.data() + e_.data_offset, e_.compressed_size);
+    Crc32 crc;
+
+    uint8_t head[kNpyPreambleMax];
+    const uint64_t head_n = inf.read(head, std::min<uint64_t>(usize, sizeof head));
+    const auto pre = parse_npy_preamble({head, static_cast<size_t>(head_n)});
+    check_header_size(pre, usize);
+    std::vector<uint8_t> header(static_cast<size_t>(pre.header_size));
+    std::memcpy(header.data(), head, static_cast<size_t>(head_n));
+    const uint64_t rest = pre.header_size - head_n;
+    if (inf.read(header.data() + head_n, rest) != rest)
+      short_stream(head_n + 0, usize);
+    crc.update(header.data(), header.size());
+    NpyHeader h = parse_dict(header.data() + pre.preamble_size,
+                             pre.header_size - pre.preamble_size, pre.major);
+    check_data_size(h, usize - pre.header_size);
+
+    // Only now, with the size known to match the archive, allocate.
+    void *dst = nullptr;
+    std::vector<uint8_t> scratch;
+    if (wanted_ && h.data_nbytes != 0)
+      dst = ctx_.alloc(h.data_nbytes, kBufferAlignment, name_);
+    else
+      scratch.resize(static_cast<size_t>(std::min(kChunk, h.data_nbytes)));
+    for (uint64_t off = 0; off < h.data_nbytes; off += kChunk) {
+      const uint64_t want = std::min(kChunk, h.data_nbytes - off);
+      uint8_t *out = dst ? static_cast<uint8_t *>(dst) + off : scratch.data();
+      const uint64_t got = inf.read(out, want);
+      crc.update(out, static_cast<size_t>(got));
+      if (got != want)
+        short_stream(pre.header_size + off + got, usize);
+    }
+    if (!inf.at_end())
+      sdk::invalid_file("inflates to more than its declared size of " + std::to_string(usize) +
+                        " bytes");
+    check_crc(crc.value());
+    if (!wanted_)
+      return;
+    if (h.data_nbytes == 0) {
+      // Nothing to allocate: an empty view at the member's start.
+      emit(sdk::mapped_tensor(h.dtype, name_, h.shape.data(), ndim(h), e_.data_offset, 0));
+      return;
+    }
+    if (needs_conversion(h)) {
+      if (h.fortran_order && !fortran_is_c_order(h.shape)) {
+        void *c_order = ctx_.alloc(h.data_nbytes, kBufferAlignment, name_);
+        convert(h, dst, c_order);
+        dst = c_order;
+      } else {
+        byteswap_in_place(dst, h.data_nbytes, swap_unit(h));
+      }
+    }
+    emit(sdk::buffer_tensor(h.dtype, name_, h.shape.data(), ndim(h), dst, h.data_nbytes));
+  }
+
+  [[noreturn]] static void short_stream(uint64_t got, uint64_t declared) {
+    sdk::invalid_file("inflates to " + std::to_string(got) + " bytes, less than its declared " +
+                      std::to_string(declared));
+  }
+
+  static bool needs_conversion(const NpyHeader &h) {
+    return h.big_endian || (h.fortran_order && !fortran_is_c_order(h.shape));
+  }
+
+  static unsigned element_size(const NpyHeader &h) { return sdk::dtype_info(h.dtype).bits / 8; }
+
+  static unsigned swap_unit(const NpyHeader &h) {
+    const bool complex = h.dtype == WIO_DTYPE_C64 || h.dtype == WIO_DTYPE_C128;
+    return complex ? element_size(h) / 2 : element_size(h);
+  }
+
+  // src (the npy data) -> dst in C order, little-endian. dst != src.
+  static void convert(const NpyHeader &h, const void *src, void *dst) {
+    if (h.fortran_order && !fortran_is_c_order(h.shape))
+      fortran_to_c_order(src, dst, h.shape, element_size(h));
+    else
+      std::memcpy(dst, src, static_cast<size_t>(h.data_nbytes));
+    if (h.big_endian)
+      byteswap_in_place(dst, h.data_nbytes, swap_unit(h));
+  }
+
+  static uint32_t ndim(const NpyHeader &h) { return static_cast<uint32_t>(h.shape.size()); }
+
+  void emit(const wio_tensor_out &t) const { ctx_.emit(t); }
+
+  const sdk::ReadContext &ctx_;
+  const Limits &limits_;
+  const ZipEntry &e_;
+  std::string name_;
+  bool wanted_;
+};
+
+constexpr std::string_view kNpySuffix = ".npy";
+
+} // namespace
+
+void read_npz(const wio_read_request &r) {
+  const sdk::ReadContext ctx(&r);
+  const Limits limits = limits_of(r);
+  const std::vector<ZipEntry> entries = read_zip_directory(
+      {ctx.data(), static_cast<size_t>(ctx.size())},
+      {limits.max_tensors, limits.max_header_bytes, limits.max_name_bytes});
+  for (const ZipEntry &e : entries) {
+    try {
+      if (e.name.size() < kNpySuffix.size() || !e.name.ends_with(kNpySuffix))
+        sdk::invalid_file("not an .npy file (npz archives hold only .npy members)");
+      std::string tensor = e.name.substr(0, e.name.size() - kNpySuffix.size());
+      const bool wanted = ctx.wants(tensor);
+      if (wanted || ctx.verify_all())
+        MemberReader(ctx, limits, e, std::move(tensor), wanted).run();
+    } catch (const sdk::Failure &f) {
+      // The host's own failures carry no text (it kept the reason).
+      if (f.status() != WIO_ERR_INVALID_FILE || *f.what() == '\0')
+        throw;
+      sdk::invalid_file("member " + sdk::quoted(e.name) + ": " + f.what());
+    }
+    ctx.progress(e.data_offset + e.compressed_size, ctx.size());
+  }
+}
+
+int32_t probe_npz(const uint8_t *head, size_t size) noexcept {
+  static constexpr uint8_t kLocal[4] = {'P', 'K', 3, 4};
+  static constexpr uint8_t kEmpty[4] = {'P', 'K', 5, 6};
+  if (size < 4)
+    return WIO_PROBE_UNSURE;
+  if (std::memcmp(head, kEmpty, 4) == 0)
+    return WIO_PROBE_UNSURE;
+  if (std::memcmp(head, kLocal, 4) != 0)
+    return WIO_PROBE_NO;
+  if (size < zip::kLocalHeaderSize)
+    return WIO_PROBE_UNSURE;
+  const size_t name_len = head[26] | (head[27] << 8);
+  if (size < zip::kLocalHeaderSize + name_len)
+    return WIO_PROBE_UNSURE;
+  const std::string_view name(reinterpret_cast<const char *>(head + zip::kLocalHeaderSize),
+                              name_len);
+  return name.ends_with(kNpySuffix) ? WIO_PROBE_YES : WIO_PROBE_NO;
+}
+
+} // namespace weightio::npz

@@ -1,0 +1,220 @@
+#include "zip_reader.hpp"
+
+#include "cp437.hpp"
+#include "le_bytes.hpp"
+#include "zip_format.hpp"
+
+#include <weightio/plugin_sdk.hpp>
+
+#include <algorithm>
+#include <optional>
+
+namespace weightio::npz {
+namespace {
+
+struct Directory {
+  uint64_t count;
+  uint64_t size;
+  uint64_t offset;
+  uint64_t end; // where the directory must end: the first end record
+};
+
+[[noreturn]] void not_zip(const std::string &why) {
+  sdk::invalid_file("not a valid zip archive: " + why);
+}
+
+[[noreturn]] void bad_member(const std::string &name, const std::string &why) {
+  sdk::invalid_file("member " + sdk::quoted(name) + ": " + why);
+}
+
+// Finds the end-of-central-directory record: the last signature in the final
+// 64 KiB + 22 bytes whose comment fits in the file.
+uint64_t find_end_record(std::span<const uint8_t> f) {
+  if (f.size() < zip::kEndOfCentralDirSize)
+    not_zip(f.empty() ? "the file is empty" : "the file is too short");
+  const uint64_t last = f.size() - zip::kEndOfCentralDirSize;
+  const uint64_t first = last > 0xFFFF ? last - 0xFFFF : 0;
+  for (uint64_t pos = last + 1; pos-- > first;) {
+    if (load_le<uint32_t>(&f[pos]) != zip::kEndOfCentralDirSig)
+      continue;
+    const uint16_t comment = load_le<uint16_t>(&f[pos + 20]);
+    if (pos + zip::kEndOfCentralDirSize + comment <= f.size())
+      return pos;
+  }
+  not_zip("no end-of-central-directory record (truncated, or not a zip file)");
+}
+
+Directory read_end_records(std::span<const uint8_t> f) {
+  const uint64_t eocd = find_end_record(f);
+  const uint8_t *e = &f[eocd];
+  const uint16_t disk = load_le<uint16_t>(e + 4), cd_disk = load_le<uint16_t>(e + 6);
+  Directory d{load_le<uint16_t>(e + 10), load_le<uint32_t>(e + 12), load_le<uint32_t>(e + 16),
+              eocd};
+  const uint16_t disk_count = load_le<uint16_t>(e + 8);
+  const bool has_locator = eocd >= zip::kZip64LocatorSize &&
+                           load_le<uint32_t>(&f[eocd - zip::kZip64LocatorSize]) ==
+                               zip::kZip64LocatorSig;
+  if (has_locator) {
+    const uint8_t *loc = &f[eocd - zip::kZip64LocatorSize];
+    const uint64_t end64 = load_le<uint64_t>(loc + 8);
+    if (load_le<uint32_t>(loc + 4) != 0 || load_le<uint32_t>(loc + 16) > 1)
+      not_zip("multi-disk archives are not supported");
+    if (end64 > eocd - zip::kZip64LocatorSize ||
+        eocd - zip::kZip64LocatorSize - end64 < zip::kZip64EndSize ||
+        load_le<uint32_t>(&f[end64]) != zip::kZip64EndSig)
+      not_zip("the ZIP64 end-of-central-directory record is missing or out of place");
+    const uint8_t *z = &f[end64];
+    if (load_le<uint32_t>(z + 16) != 0 || load_le<uint32_t>(z + 20) != 0)
+      not_zip("multi-disk archives are not supported");
+    d = {load_le<uint64_t>(z + 32), load_le<uint64_t>(z + 40), load_le<uint64_t>(z + 48), end64};
+    if (load_le<uint64_t>(z + 24) != d.count)
+      not_zip("multi-disk archives are not supported");
+  } else {
+    if (disk != 0 || cd_disk != 0 || disk_count != d.count)
+      not_zip("multi-disk archives are not supported");
+    if (d.count == zip::kMax16 || d.size == zip::kMax32 || d.offset == zip::kMax32)
+      not_zip("the end record needs ZIP64 values but there is no ZIP64 record");
+  }
+  if (d.offset > d.end || d.end - d.offset < d.size)
+    not_zip("the central directory lies outside the file (offset " + std::to_string(d.offset) +
+            ", size " + std::to_string(d.size) + ", file size " + std::to_string(f.size()) +
+            ")");
+  if (d.count > d.size / zip::kCentralHeaderSize)
+    not_zip("the end record claims " + std::to_string(d.count) +
+            " members, more than the central directory can hold");
+  return d;
+}
+
+// Values from the central ZIP64 extra record, for the fields whose 32-bit
+// value is the 0xFFFFFFFF sentinel, in APPNOTE order.
+void apply_zip64_extra(const std::string &name, std::span<const uint8_t> extra, bool need_u,
+                       bool need_c, bool need_o, ZipEntry &e) {
+  size_t p = 0;
+  while (p + 4 <= extra.size()) {
+    const uint16_t id = load_le<uint16_t>(&extra[p]);
+    const uint16_t len = load_le<uint16_t>(&extra[p + 2]);
+    if (p + 4 + len > extra.size())
+      break;
+    if (id == zip::kZip64ExtraId) {
+      size_t q = p + 4;
+      const size_t end = q + len;
+      auto take = [&](uint64_t &field) {
+        if (q + 8 > end)
+          bad_member(name, "its ZIP64 extra record is too short");
+        field = load_le<uint64_t>(&extra[q]);
+        q += 8;
+      };
+      if (need_u)
+        take(e.uncompressed_size);
+      if (need_c)
+        take(e.compressed_size);
+      if (need_o)
+        take(e.local_offset);
+      return;
+    }
+    p += 4 + len;
+  }
+  if (need_u || need_c || need_o)
+    bad_member(name, "a size or offset is 0xFFFFFFFF but there is no ZIP64 extra record");
+}
+
+std::string decode_name(std::string_view raw, uint16_t flags) {
+  if (flags & zip::kFlagUtf8) {
+    if (!valid_utf8(raw))
+      bad_member(cp437_to_utf8(raw), "the name is flagged UTF-8 but is not valid UTF-8");
+    return std::string(raw);
+  }
+  return cp437_to_utf8(raw);
+}
+
+} // namespace
+
+std::vector<ZipEntry> read_zip_directory(std::span<const uint8_t> f, const ZipLimits &limits) {
+  const Directory d = read_end_records(f);
+  if (limits.max_directory_bytes != 0 && d.size > limits.max_directory_bytes)
+    sdk::invalid_file("the central directory is " + std::to_string(d.size) +
+                      " bytes, more than the limit of " +
+                      std::to_string(limits.max_directory_bytes));
+  if (limits.max_entries != 0 && d.count > limits.max_entries)
+    sdk::invalid_file("the archive has " + std::to_string(d.count) +
+                      " members, more than the limit of " + std::to_string(limits.max_entries));
+
+  std::vector<ZipEntry> entries;
+  entries.reserve(d.count);
+  uint64_t p = d.offset;
+  const uint64_t cd_end = d.offset + d.size;
+  for (uint64_t i = 0; i < d.count; ++i) {
+    if (cd_end - p < zip::kCentralHeaderSize || load_le<uint32_t>(&f[p]) != zip::kCentralHeaderSig)
+      not_zip("central directory entry " + std::to_string(i) + " is missing or corrupt");
+    const uint8_t *h = &f[p];
+    const uint16_t name_len = load_le<uint16_t>(h + 28);
+    const uint16_t extra_len = load_le<uint16_t>(h + 30);
+    const uint16_t comment_len = load_le<uint16_t>(h + 32);
+    const uint64_t record = uint64_t{zip::kCentralHeaderSize} + name_len + extra_len + comment_len;
+    if (cd_end - p < record)
+      not_zip("central directory entry " + std::to_string(i) + " runs past the directory");
+    const std::string_view raw_name(reinterpret_cast<const char *>(h + 46), name_len);
+    ZipEntry e;
+    e.flags = load_le<uint16_t>(h + 8);
+    e.name = decode_name(raw_name, e.flags);
+    if (limits.max_name_bytes != 0 && name_len > limits.max_name_bytes)
+      bad_member(e.name.substr(0, 64) + "...", "the name is longer than the limit of " +
+                                                   std::to_string(limits.max_name_bytes) +
+                                                   " bytes");
+    if (e.name.find('\0') != std::string::npos)
+      bad_member(e.name, "the name contains a NUL byte");
+    e.method = load_le<uint16_t>(h + 10);
+    e.crc = load_le<uint32_t>(h + 16);
+    e.compressed_size = load_le<uint32_t>(h + 20);
+    e.uncompressed_size = load_le<uint32_t>(h + 24);
+    e.local_offset = load_le<uint32_t>(h + 42);
+    apply_zip64_extra(e.name, {h + 46 + name_len, extra_len},
+                      e.uncompressed_size == zip::kMax32, e.compressed_size == zip::kMax32,
+                      e.local_offset == zip::kMax32, e);
+    if (load_le<uint16_t>(h + 34) != 0 && load_le<uint16_t>(h + 34) != zip::kMax16)
+      bad_member(e.name, "it lies on another disk of a multi-disk archive");
+    if (e.flags & zip::kFlagEncrypted)
+      bad_member(e.name, "it is encrypted");
+    if (e.method != zip::kMethodStored && e.method != zip::kMethodDeflate)
+      bad_member(e.name, "unsupported compression method " + std::to_string(e.method) +
+                             " (npz members are stored or deflated)");
+    if (e.method == zip::kMethodStored && e.compressed_size != e.uncompressed_size)
+      bad_member(e.name, "stored, but its compressed size " +
+                             std::to_string(e.compressed_size) + " differs from its size " +
+                             std::to_string(e.uncompressed_size));
+
+    // The local header repeats the name; its extra field may differ (it
+    // holds the alignment padding), so the data offset comes from it.
+    const uint64_t lo = e.local_offset;
+    if (lo >= d.offset || d.offset - lo < zip::kLocalHeaderSize ||
+        load_le<uint32_t>(&f[lo]) != zip::kLocalHeaderSig)
+      bad_member(e.name, "its local header at offset " + std::to_string(lo) +
+                             " is missing or outside the archive");
+    const uint16_t local_name_len = load_le<uint16_t>(&f[lo + 26]);
+    const uint16_t local_extra_len = load_le<uint16_t>(&f[lo + 28]);
+    e.data_offset = lo + zip::kLocalHeaderSize + local_name_len + local_extra_len;
+    if (e.data_offset > d.offset || d.offset - e.data_offset < e.compressed_size)
+      bad_member(e.name, "its data (" + std::to_string(e.compressed_size) + " bytes at offset " +
+                             std::to_string(e.data_offset) +
+                             ") runs past the end of the archive's data");
+    if (local_name_len != name_len ||
+        std::string_view(reinterpret_cast<const char *>(&f[lo + 30]), name_len) != raw_name)
+      bad_member(e.name, "the local header's name differs from the central directory's");
+    if (load_le<uint16_t>(&f[lo + 8]) != e.method)
+      bad_member(e.name, "the local header's method differs from the central directory's");
+    entries.push_back(std::move(e));
+    p += record;
+  }
+
+  std::sort(entries.begin(), entries.end(), [](const ZipEntry &a, const ZipEntry &b) {
+    return a.local_offset < b.local_offset;
+  });
+  for (size_t i = 1; i < entries.size(); ++i) {
+    const ZipEntry &prev = entries[i - 1];
+    if (entries[i].local_offset < prev.data_offset + prev.compressed_size)
+      bad_member(entries[i].name, "it overlaps member " + sdk::quoted(prev.name));
+  }
+  return entries;
+}
+
+} // namespace weightio::npz
