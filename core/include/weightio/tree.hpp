@@ -16,12 +16,13 @@
 
 namespace weightio {
 
-template <class Leaf> class BasicTree {
+template <class LeafT> class BasicTree {
 public:
   enum class Kind { Empty, Leaf, List, Dict };
 
   BasicTree() = default;
-  BasicTree(Leaf leaf) : kind_(Kind::Leaf), leaf_(std::move(leaf)) {}
+  using Leaf = LeafT;
+  BasicTree(LeafT leaf) : kind_(Kind::Leaf), leaf_(std::move(leaf)) {}
   static BasicTree dict() { return BasicTree(Kind::Dict); }
   static BasicTree list() { return BasicTree(Kind::List); }
 

@@ -1,0 +1,44 @@
+// Atomic replacement of a file: write a locked temporary file beside the
+// target, then rename it over the target. Until commit() succeeds the target
+// is untouched; destroying an uncommitted AtomicFile removes the temporary.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace weightio::detail {
+
+class AtomicFile {
+public:
+  // Resolves a symlink at `target` to the file it points to (the link stays),
+  // removes stale temporaries of earlier crashed saves to that file (only
+  // those no live save holds locked), creates a new temporary with O_EXCL and
+  // locks it. Throws IoError naming the target when the folder is missing,
+  // not writable, or the target is a directory.
+  explicit AtomicFile(const std::filesystem::path &target);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile &) = delete;
+  AtomicFile &operator=(const AtomicFile &) = delete;
+
+  int fd() const noexcept { return fd_; }
+  // The path as the caller gave it (for messages) and the file replaced.
+  const std::filesystem::path &target() const noexcept { return target_; }
+  const std::filesystem::path &temp_path() const noexcept { return temp_; }
+
+  // fsync (when durable), rename over the target, fsync the folder (when
+  // durable). Throws IoError; the temporary is then removed by the destructor.
+  void commit(bool durable);
+
+  // The prefix every temporary for `resolved_target` starts with.
+  static std::string temp_prefix(const std::filesystem::path &resolved_target);
+
+private:
+  void remove_stale_temporaries() const;
+  std::filesystem::path target_;   // as given
+  std::filesystem::path resolved_; // symlinks followed
+  std::filesystem::path temp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+} // namespace weightio::detail

@@ -1,0 +1,281 @@
+#include "input_file.hpp"
+#include "log_internal.hpp"
+#include "plugin_call.hpp"
+#include "registry_internal.hpp"
+
+#include <weightio/dtype_info.hpp>
+#include <weightio/error.hpp>
+#include <weightio/io.hpp>
+
+#include <cstring>
+#include <unordered_map>
+
+namespace weightio {
+
+namespace fs = std::filesystem;
+using namespace detail;
+
+namespace {
+
+// Keeps the input bytes and the plugin library alive for mapped tensors.
+struct MappedOwner {
+  std::shared_ptr<const void> input;
+  std::shared_ptr<PluginLibrary> plugin;
+};
+
+// The host's side of one read: the callbacks a reader calls, checking
+// everything it hands back rather than trusting it.
+class ReadSession {
+public:
+  ReadSession(const InputBytes &in, const LoadOptions &o, const ResolvedFormat &fmt,
+              std::string file)
+      : in_(in), o_(o), fmt_(fmt), file_(std::move(file)) {
+    limits_.struct_size = sizeof(wio_read_limits);
+    limits_.max_header_bytes = o.limits.max_header_bytes;
+    limits_.max_tensors = o.limits.max_tensors;
+    limits_.max_ndim = o.limits.max_ndim;
+    limits_.max_name_bytes = o.limits.max_name_bytes;
+    c_.struct_size = sizeof(wio_read_request);
+    c_.flags = o.verify ? WIO_READ_VERIFY : 0;
+    c_.data = in.data;
+    c_.size = in.size;
+    c_.limits = &limits_;
+    c_.ctx = this;
+    c_.alloc = &alloc_cb;
+    c_.wants = &wants_cb;
+    c_.emit_tensor = &emit_cb;
+    c_.emit_metadata = &metadata_cb;
+    c_.progress = &progress_cb;
+    out_.format = fmt.format->info.name;
+  }
+
+  Weights run() {
+    char error[kPluginErrorSize] = {};
+    const int32_t st = fmt_.format->c->read(&c_, error, sizeof error);
+    if (st != WIO_OK)
+      throw_plugin_status(st, error, error_, file_, *fmt_.plugin, "load");
+    if (error_)
+      std::rethrow_exception(error_);
+    for (const auto &name : o_.only)
+      if (!out_.contains(name))
+        throw Error(ErrorCode::InvalidArgument,
+                    "cannot load '" + file_ + "': it has no tensor named '" + name + "'", file_,
+                    name);
+    return std::move(out_);
+  }
+
+private:
+  [[noreturn]] void fail(const std::string &what, const std::string &tensor = {}) {
+    throw PluginError(ErrorCode::Plugin,
+                      "cannot load '" + file_ + "': the " + fmt_.format->info.name + " plugin ('" +
+                          fmt_.plugin->path().string() + "') " + what,
+                      file_, tensor);
+  }
+
+  template <class F> static int32_t guarded(void *ctx, F &&f) noexcept {
+    auto *self = static_cast<ReadSession *>(ctx);
+    if (self->error_)
+      return WIO_ERR_INTERNAL;
+    try {
+      f(*self);
+      return WIO_OK;
+    } catch (const Error &e) {
+      self->error_ = std::current_exception();
+      switch (e.code()) {
+      case ErrorCode::Cancelled:
+        return WIO_ERR_CANCELLED;
+      case ErrorCode::InvalidFile:
+        return WIO_ERR_INVALID_FILE;
+      default:
+        return WIO_ERR_INTERNAL;
+      }
+    } catch (...) {
+      self->error_ = std::current_exception();
+      return WIO_ERR_INTERNAL;
+    }
+  }
+
+  static void *alloc_cb(void *ctx, uint64_t size, uint64_t alignment) {
+    auto *self = static_cast<ReadSession *>(ctx);
+    try {
+      const uint64_t cap = self->o_.limits.max_alloc_bytes;
+      if (cap != 0 && (size > cap || self->allocated_ > cap - size)) {
+        log().warn("'{}': reader asked for {} bytes, over the {}-byte allocation limit",
+                   self->file_, size, cap);
+        return nullptr;
+      }
+      if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > 4096)
+        return nullptr;
+      auto block = allocate_aligned(size, std::max<uint64_t>(alignment, 64));
+      void *p = block.get();
+      self->blocks_.emplace(p, Block{std::move(block), size});
+      self->allocated_ += size;
+      return p;
+    } catch (...) {
+      return nullptr; // out of memory: the plugin reports it
+    }
+  }
+
+  static int32_t wants_cb(void *ctx, wio_str name) {
+    auto *self = static_cast<ReadSession *>(ctx);
+    if (self->o_.only.empty())
+      return 1;
+    return self->o_.only.count(std::string(name.data, name.size)) ? 1 : 0;
+  }
+
+  static int32_t emit_cb(void *ctx, const wio_tensor_out *t) {
+    return guarded(ctx, [t](ReadSession &s) { s.emit(t); });
+  }
+
+  void emit(const wio_tensor_out *t) {
+    if (t == nullptr || t->struct_size < offsetof(wio_tensor_out, nbytes) + sizeof(uint64_t))
+      fail("emitted a tensor descriptor that is too small");
+    if (t->name.data == nullptr && t->name.size != 0)
+      fail("emitted a tensor with a null name");
+    std::string name(t->name.data ? t->name.data : "", t->name.size);
+    if (limits_.max_name_bytes && name.size() > limits_.max_name_bytes)
+      throw FormatError(ErrorCode::InvalidFile,
+                        "cannot load '" + file_ + "': a tensor name is " +
+                            std::to_string(name.size()) + " bytes, over the limit of " +
+                            std::to_string(limits_.max_name_bytes),
+                        file_);
+    if (!dtype_valid(t->dtype))
+      fail("returned tensor '" + name + "' with an invalid dtype value " +
+               std::to_string(t->dtype),
+           name);
+    if (t->ndim > 0 && t->shape == nullptr)
+      fail("returned tensor '" + name + "' with a null shape", name);
+    if (limits_.max_ndim && t->ndim > limits_.max_ndim)
+      throw FormatError(ErrorCode::InvalidFile,
+                        "cannot load '" + file_ + "': tensor '" + name + "' has " +
+                            std::to_string(t->ndim) + " dimensions, over the limit of " +
+                            std::to_string(limits_.max_ndim),
+                        file_, name);
+    if (limits_.max_tensors && out_.size() >= limits_.max_tensors)
+      throw FormatError(ErrorCode::InvalidFile,
+                        "cannot load '" + file_ + "': more than " +
+                            std::to_string(limits_.max_tensors) + " tensors (the limit)",
+                        file_);
+    const auto nbytes = sdk::checked_nbytes(t->dtype, t->shape, t->ndim);
+    if (!nbytes || *nbytes != t->nbytes)
+      fail("returned tensor '" + name + "' whose shape does not match its " +
+               std::to_string(t->nbytes) + " bytes",
+           name);
+    const DType dtype = static_cast<DType>(t->dtype);
+    Shape shape(t->shape, t->shape + t->ndim);
+
+    if (t->storage == WIO_STORAGE_MAPPED) {
+      if (t->offset > in_.size || t->nbytes > in_.size - t->offset)
+        fail("returned tensor '" + name + "' pointing outside the file", name);
+      if (!wanted(name))
+        return;
+      const uint8_t *p = in_.data + t->offset;
+      if (reinterpret_cast<uintptr_t>(p) % dtype_alignment(dtype) == 0) {
+        if (!mapped_owner_)
+          mapped_owner_ = std::make_shared<MappedOwner>(MappedOwner{in_.keep_alive, fmt_.plugin});
+        // A read-into-memory or in-memory input is a buffer, not a map.
+        const bool is_map = !o_.read_into_memory;
+        out_.emplace(name, Tensor(dtype, std::move(shape), p, mapped_owner_, is_map));
+      } else {
+        out_.emplace(name, Tensor::copy_of(TensorView(dtype, std::move(shape), p)));
+      }
+      return;
+    }
+    if (t->storage != WIO_STORAGE_BUFFER)
+      fail("returned tensor '" + name + "' with an unknown storage kind", name);
+    auto it = blocks_.find(t->buffer);
+    if (it == blocks_.end())
+      fail("returned tensor '" + name + "' in a buffer the host did not allocate", name);
+    if (it->second.size < t->nbytes)
+      fail("returned tensor '" + name + "' larger than its buffer", name);
+    auto block = std::move(it->second.owner);
+    blocks_.erase(it);
+    if (!wanted(name))
+      return;
+    out_.emplace(name, Tensor(dtype, std::move(shape), block.get(), std::move(block)));
+  }
+
+  bool wanted(const std::string &name) {
+    if (out_.contains(name))
+      throw FormatError(ErrorCode::InvalidFile,
+                        "cannot load '" + file_ + "': the tensor name '" + name +
+                            "' appears twice",
+                        file_, name);
+    return o_.only.empty() || o_.only.count(name) != 0;
+  }
+
+  static int32_t metadata_cb(void *ctx, wio_str key, wio_str value) {
+    return guarded(ctx, [&](ReadSession &s) {
+      std::string k(key.data ? key.data : "", key.size), v(value.data ? value.data : "", value.size);
+      if (!s.out_.metadata.emplace(std::move(k), std::move(v)).second)
+        throw FormatError(ErrorCode::InvalidFile,
+                          "cannot load '" + s.file_ + "': metadata key '" +
+                              std::string(key.data, key.size) + "' appears twice",
+                          s.file_);
+    });
+  }
+
+  static int32_t progress_cb(void *ctx, uint64_t done, uint64_t total) {
+    return guarded(ctx, [&](ReadSession &s) {
+      if (s.o_.progress && !s.o_.progress(done, total))
+        throw Error(ErrorCode::Cancelled, "load of '" + s.file_ + "' cancelled", s.file_);
+    });
+  }
+
+  struct Block {
+    std::shared_ptr<void> owner;
+    uint64_t size;
+  };
+
+  const InputBytes &in_;
+  const LoadOptions &o_;
+  const ResolvedFormat &fmt_;
+  std::string file_;
+  wio_read_limits limits_{};
+  wio_read_request c_{};
+  Weights out_;
+  std::unordered_map<void *, Block> blocks_;
+  uint64_t allocated_ = 0;
+  std::shared_ptr<MappedOwner> mapped_owner_;
+  std::exception_ptr error_;
+};
+
+Weights load_input(const InputBytes &in, const fs::path &path, const LoadOptions &o) {
+  const std::string file = path.string();
+  ResolvedFormat fmt = resolve_format(path, o.format, Need::Read, /*allow_unknown=*/true);
+  if (fmt.format == nullptr) {
+    fmt = probe_format(in.data, static_cast<size_t>(std::min<uint64_t>(in.size, 4096)));
+    if (fmt.format == nullptr)
+      throw PluginError(ErrorCode::UnknownFormat,
+                        "cannot load '" + file +
+                            "': no plugin recognises its extension or its first bytes" +
+                            known_extensions(),
+                        file);
+  }
+  return ReadSession(in, o, fmt, file).run();
+}
+
+} // namespace
+
+Weights load_weights(const fs::path &path, const LoadOptions &options) {
+  InputBytes in = open_input(path, options.read_into_memory);
+  return load_input(in, path, options);
+}
+
+Weights load_weights_from_memory(std::span<const uint8_t> bytes, const LoadOptions &options,
+                                 std::shared_ptr<const void> keep_alive) {
+  InputBytes in;
+  if (keep_alive) {
+    in = {bytes.data(), bytes.size(), std::move(keep_alive)};
+  } else {
+    auto copy = allocate_aligned(bytes.size(), 4096);
+    if (!bytes.empty())
+      std::memcpy(copy.get(), bytes.data(), bytes.size());
+    in = {static_cast<const uint8_t *>(copy.get()), bytes.size(), std::move(copy)};
+  }
+  LoadOptions o = options;
+  o.read_into_memory = true; // tensors are not views into a file map
+  return load_input(in, "<memory>", o);
+}
+
+} // namespace weightio

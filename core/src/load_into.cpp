@@ -1,0 +1,62 @@
+#include <weightio/error.hpp>
+#include <weightio/io.hpp>
+
+#include <cstring>
+
+namespace weightio {
+
+namespace {
+std::string shape_text(const Shape &s) {
+  std::string t = "(";
+  for (size_t i = 0; i < s.size(); ++i)
+    t += (i ? ", " : "") + std::to_string(s[i]);
+  return t + (s.size() == 1 ? ",)" : ")");
+}
+} // namespace
+
+std::vector<std::string> load_weights_into(const std::filesystem::path &path,
+                                           MutableParams &destination, bool strict,
+                                           const LoadOptions &options) {
+  // Every name is loaded (views, for mapped formats): strict must see the
+  // extras, and non-strict must not fail on names the file lacks.
+  Weights w = load_weights(path, options);
+
+  std::vector<std::string> problems;
+  for (const auto &[name, dst] : destination) {
+    const Tensor *t = w.find(name);
+    if (t == nullptr) {
+      if (strict)
+        problems.push_back("missing '" + name + "'");
+      continue;
+    }
+    if (t->dtype() != dst.dtype)
+      problems.push_back("'" + name + "' has dtype " + std::string(dtype_name(t->dtype())) +
+                         " in the file, the host expects " + std::string(dtype_name(dst.dtype)));
+    else if (t->shape() != dst.shape)
+      problems.push_back("'" + name + "' has shape " + shape_text(t->shape()) +
+                         " in the file, the host expects " + shape_text(dst.shape));
+  }
+  if (strict)
+    for (const auto &[name, t] : w)
+      if (!destination.contains(name))
+        problems.push_back("unexpected '" + name + "'");
+  if (strict && !problems.empty()) {
+    std::string msg = "cannot load '" + path.string() + "' into the model: ";
+    for (size_t i = 0; i < problems.size(); ++i)
+      msg += (i ? "; " : "") + problems[i];
+    throw MismatchError(ErrorCode::Mismatch, msg, path.string());
+  }
+
+  std::vector<std::string> copied;
+  for (const auto &[name, dst] : destination) {
+    const Tensor *t = w.find(name);
+    if (t == nullptr || t->dtype() != dst.dtype || t->shape() != dst.shape)
+      continue;
+    if (t->nbytes() != 0)
+      std::memcpy(dst.data, t->data(), t->nbytes());
+    copied.push_back(name);
+  }
+  return copied;
+}
+
+} // namespace weightio

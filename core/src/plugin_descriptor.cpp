@@ -1,0 +1,108 @@
+#include "plugin_library.hpp"
+
+#include <weightio/dtype_info.hpp>
+
+#include <cstring>
+#include <string>
+
+namespace weightio::detail {
+
+namespace {
+
+// Fields an ABI 1 descriptor must hold, at the least.
+constexpr size_t kMinPluginSize = offsetof(wio_plugin, format_count) + sizeof(size_t);
+constexpr size_t kMinFormatSize = offsetof(wio_format, read) + sizeof(void *);
+constexpr size_t kMaxFormats = 64;
+constexpr size_t kMaxExtensions = 64;
+constexpr size_t kMaxExtensionLength = 32;
+constexpr size_t kMaxNameLength = 128;
+
+bool bounded_string(const char *s, size_t max) {
+  return s != nullptr && ::strnlen(s, max + 1) <= max;
+}
+
+std::string check_extension(const char *ext) {
+  if (!bounded_string(ext, kMaxExtensionLength))
+    return "an extension is longer than " + std::to_string(kMaxExtensionLength) + " bytes";
+  if (*ext == '\0')
+    return "an extension is empty";
+  for (const char *p = ext; *p; ++p) {
+    const char c = *p;
+    if (c == '.' && p == ext)
+      return std::string("extension '") + ext + "' starts with a dot (declare it without)";
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                    c == '.';
+    if (!ok)
+      return std::string("extension '") + ext +
+             "' has a character other than lowercase letters, digits, '.', '_' or '-'";
+  }
+  return {};
+}
+
+std::string check_format(const wio_format *f, size_t index) {
+  const std::string where = "format #" + std::to_string(index);
+  if (f == nullptr)
+    return where + " is a null pointer";
+  if (f->struct_size < kMinFormatSize)
+    return where + " has struct_size " + std::to_string(f->struct_size) + ", less than ABI 1's " +
+           std::to_string(kMinFormatSize);
+  if (!bounded_string(f->name, kMaxNameLength) || f->name[0] == '\0')
+    return where + " has no name";
+  const std::string fmt = "format '" + std::string(f->name) + "'";
+  if (f->description != nullptr && !bounded_string(f->description, 4096))
+    return fmt + " has an over-long description";
+  if (f->extensions == nullptr || f->extensions[0] == nullptr)
+    return fmt + " declares no extensions";
+  size_t n = 0;
+  for (; f->extensions[n] != nullptr; ++n) {
+    if (n >= kMaxExtensions)
+      return fmt + " declares more than " + std::to_string(kMaxExtensions) + " extensions";
+    if (auto why = check_extension(f->extensions[n]); !why.empty())
+      return fmt + ": " + why;
+  }
+  if ((f->caps & (WIO_CAP_READ | WIO_CAP_WRITE)) == 0)
+    return fmt + " can neither read nor write";
+  if ((f->caps & WIO_CAP_READ) && f->read == nullptr)
+    return fmt + " declares reading but its read function is null";
+  if ((f->caps & WIO_CAP_WRITE) && f->write == nullptr)
+    return fmt + " declares writing but its write function is null";
+  if (f->probe == nullptr)
+    return fmt + " has a null probe function";
+  if (f->write_dtypes >> WIO_DTYPE_COUNT_V1)
+    return fmt + " declares dtypes this weightio does not know";
+  return {};
+}
+
+} // namespace
+
+std::string check_descriptor(const wio_plugin *p) {
+  if (p == nullptr)
+    return "the entry function returned no descriptor (the plugin declined this host)";
+  if (p->struct_size < 2 * sizeof(uint32_t))
+    return "descriptor struct_size " + std::to_string(p->struct_size) + " is too small";
+  if (p->abi_version > WEIGHTIO_ABI_VERSION)
+    return "built for plugin ABI " + std::to_string(p->abi_version) +
+           ", newer than this weightio's ABI " + std::to_string(WEIGHTIO_ABI_VERSION) +
+           " (upgrade weightio or rebuild the plugin)";
+  if (p->abi_version < WEIGHTIO_ABI_MIN_VERSION)
+    return "built for plugin ABI " + std::to_string(p->abi_version) +
+           ", older than the oldest this weightio reads (" +
+           std::to_string(WEIGHTIO_ABI_MIN_VERSION) + ")";
+  if (p->struct_size < kMinPluginSize)
+    return "descriptor struct_size " + std::to_string(p->struct_size) + " is less than ABI " +
+           std::to_string(p->abi_version) + "'s " + std::to_string(kMinPluginSize);
+  if (!bounded_string(p->name, kMaxNameLength) || p->name[0] == '\0')
+    return "the descriptor has no plugin name";
+  if (!bounded_string(p->version, kMaxNameLength))
+    return "the descriptor has no version string";
+  if (p->format_count == 0 || p->formats == nullptr)
+    return "the plugin declares no formats";
+  if (p->format_count > kMaxFormats)
+    return "the plugin declares more than " + std::to_string(kMaxFormats) + " formats";
+  for (size_t i = 0; i < p->format_count; ++i)
+    if (auto why = check_format(p->formats[i], i); !why.empty())
+      return why;
+  return {};
+}
+
+} // namespace weightio::detail

@@ -1,0 +1,336 @@
+#include "registry_internal.hpp"
+
+#include "log_internal.hpp"
+
+#include <weightio/error.hpp>
+#include <weightio/registry.hpp>
+
+#include <boost/dll/runtime_symbol_info.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace weightio {
+
+namespace fs = std::filesystem;
+using detail::LoadedFormat;
+using detail::PluginLibrary;
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+class Registry {
+public:
+  static Registry &instance() {
+    // Never destroyed: plugins stay loaded until the process exits, so a
+    // tensor that outlives static destruction still has its library.
+    static Registry *r = new Registry();
+    return *r;
+  }
+
+  void add_path(const fs::path &p, bool throw_on_error) {
+    std::lock_guard lock(mutex_);
+    discover_locked();
+    add_path_locked(p, throw_on_error, "added by the host");
+  }
+
+  std::vector<PluginInfo> loaded() {
+    std::lock_guard lock(mutex_);
+    discover_locked();
+    std::vector<PluginInfo> out;
+    for (auto &p : plugins_)
+      out.push_back(p->info());
+    return out;
+  }
+
+  std::vector<PluginFailure> failed() {
+    std::lock_guard lock(mutex_);
+    discover_locked();
+    return failures_;
+  }
+
+  void prefer(const std::string &ext, const std::string &who) {
+    std::lock_guard lock(mutex_);
+    discover_locked();
+    for (auto &p : plugins_)
+      if (p->info().name == who || p->path() == fs::path(who)) {
+        preferred_[lower(ext)] = p->path();
+        return;
+      }
+    throw PluginError(ErrorCode::Plugin, "prefer_plugin: no loaded plugin is named '" + who + "'");
+  }
+
+  detail::ResolvedFormat by_name(const std::string &name, const std::string &file) {
+    std::lock_guard lock(mutex_);
+    discover_locked();
+    for (auto &p : plugins_)
+      for (auto &f : p->formats())
+        if (f.info.name == name)
+          return {p, &f};
+    throw PluginError(ErrorCode::UnknownFormat,
+                      prefix(file) + "no plugin provides the format '" + name + "'" +
+                          known_locked() + failures_locked(name),
+                      file);
+  }
+
+  // Every (plugin, format) whose extension ends `filename`, longest match.
+  detail::ResolvedFormat by_extension(const fs::path &path, bool allow_unknown) {
+    std::lock_guard lock(mutex_);
+    discover_locked();
+    const std::string fname = lower(path.filename().string());
+    std::vector<detail::ResolvedFormat> matches;
+    size_t best = 0;
+    std::string best_ext;
+    for (auto &p : plugins_)
+      for (auto &f : p->formats())
+        for (auto &ext : f.info.extensions) {
+          const std::string suffix = "." + ext;
+          if (fname.size() < suffix.size() ||
+              fname.compare(fname.size() - suffix.size(), suffix.size(), suffix) != 0)
+            continue;
+          if (ext.size() > best) {
+            matches.clear();
+            best = ext.size();
+            best_ext = ext;
+          }
+          if (ext.size() == best)
+            matches.push_back({p, &f});
+        }
+    if (matches.empty()) {
+      if (allow_unknown)
+        return {};
+      const std::string ext = path.extension().string();
+      throw PluginError(ErrorCode::UnknownFormat,
+                        prefix(path.string()) +
+                            (ext.empty() ? std::string("the file name has no extension")
+                                         : "no plugin handles the extension '" + ext + "'") +
+                            known_locked() + failures_locked(lower(ext.empty() ? "" : ext.substr(1))),
+                        path.string());
+    }
+    // Several formats of one plugin sharing an extension are the plugin's
+    // business (first wins); two plugins claiming it need the host to choose.
+    std::set<fs::path> owners;
+    for (auto &m : matches)
+      owners.insert(m.plugin->path());
+    if (owners.size() > 1) {
+      if (auto it = preferred_.find(best_ext); it != preferred_.end())
+        for (auto &m : matches)
+          if (m.plugin->path() == it->second)
+            return m;
+      std::string names;
+      for (auto &o : owners)
+        names += (names.empty() ? "'" : " and '") + o.string() + "'";
+      throw PluginError(ErrorCode::Plugin,
+                        prefix(path.string()) + "the extension '." + best_ext +
+                            "' is claimed by two plugins, " + names +
+                            "; choose one with weightio::prefer_plugin()",
+                        path.string());
+    }
+    return matches.front();
+  }
+
+  detail::ResolvedFormat probe(const uint8_t *head, size_t size) {
+    std::lock_guard lock(mutex_);
+    discover_locked();
+    for (auto &p : plugins_)
+      for (auto &f : p->formats())
+        if (f.info.can_read && f.c->probe(head, size) == WIO_PROBE_YES)
+          return {p, &f};
+    return {};
+  }
+
+  std::string known() {
+    std::lock_guard lock(mutex_);
+    discover_locked();
+    return known_locked();
+  }
+
+private:
+  static std::string prefix(const std::string &file) {
+    return file.empty() ? std::string() : "'" + file + "': ";
+  }
+
+  std::string known_locked() const {
+    std::string list;
+    for (auto &p : plugins_)
+      for (auto &f : p->formats())
+        for (auto &e : f.info.extensions)
+          list += (list.empty() ? "" : ", ") + ("." + e);
+    return list.empty() ? " (no format plugins are loaded)" : " (known: " + list + ")";
+  }
+
+  // Failed plugins, the one whose file name matches `hint` first: it is most
+  // likely the reason the format is missing.
+  std::string failures_locked(const std::string &hint) const {
+    std::string out;
+    for (auto &f : failures_) {
+      const bool likely = !hint.empty() && f.path.filename().string() == "weightio_" + hint + ".so";
+      std::string line = "; plugin '" + f.path.string() + "' failed to load: " + f.error;
+      out = likely ? line + out : out + line;
+    }
+    return out;
+  }
+
+  void discover_locked() {
+    if (discovered_)
+      return;
+    discovered_ = true;
+    // 1. Beside the library itself, so an installed or built tree works
+    //    with no set-up.
+    std::error_code ec;
+    boost::dll::fs::error_code bec;
+    fs::path self = boost::dll::this_line_location(bec).string();
+    if (!bec && !self.empty()) {
+      fs::path dir = self.parent_path() / "weightio" / "plugins";
+      if (fs::is_directory(dir, ec))
+        add_path_locked(dir, false, "default plugin folder");
+    }
+    // 2. WEIGHTIO_PLUGIN_PATH. Relative entries would depend on the current
+    //    directory, which is never searched.
+    if (const char *env = std::getenv("WEIGHTIO_PLUGIN_PATH"); env != nullptr) {
+      std::string all = env;
+      size_t start = 0;
+      while (start <= all.size()) {
+        size_t end = all.find(':', start);
+        if (end == std::string::npos)
+          end = all.size();
+        std::string entry = all.substr(start, end - start);
+        start = end + 1;
+        if (entry.empty()) {
+          if (all.size() > 0)
+            log().warn("WEIGHTIO_PLUGIN_PATH has an empty entry; ignored (the current "
+                       "directory is never searched)");
+          continue;
+        }
+        if (!fs::path(entry).is_absolute()) {
+          log().warn("WEIGHTIO_PLUGIN_PATH entry '{}' is relative; ignored (use absolute paths)",
+                     entry);
+          continue;
+        }
+        add_path_locked(entry, false, "WEIGHTIO_PLUGIN_PATH");
+      }
+    }
+  }
+
+  void add_path_locked(const fs::path &p, bool throw_on_error, const char *source) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<fs::path> files;
+      for (auto &e : fs::directory_iterator(p, ec)) {
+        const std::string n = e.path().filename().string();
+        if (n.rfind("weightio_", 0) == 0 && e.path().extension() == ".so")
+          files.push_back(e.path());
+      }
+      std::sort(files.begin(), files.end());
+      for (auto &f : files)
+        load_file_locked(f, throw_on_error);
+      return;
+    }
+    if (!fs::exists(p, ec)) {
+      std::string why = std::string("no such plugin file or folder (from ") + source + ")";
+      log().warn("plugin path '{}': {}", p.string(), why);
+      if (throw_on_error)
+        throw PluginError(ErrorCode::Plugin, "plugin '" + p.string() + "': " + why, p.string());
+      return;
+    }
+    load_file_locked(p, throw_on_error);
+  }
+
+  void load_file_locked(const fs::path &file, bool throw_on_error) {
+    std::error_code ec;
+    fs::path canonical = fs::canonical(file, ec);
+    if (ec)
+      canonical = file;
+    if (!seen_.insert(canonical).second)
+      return; // the same file reached twice is loaded once
+    try {
+      plugins_.push_back(PluginLibrary::load(canonical));
+    } catch (const Error &e) {
+      log().warn("{}", e.what());
+      std::string why = e.what();
+      const std::string head = "plugin '" + canonical.string() + "': ";
+      if (why.rfind(head, 0) == 0)
+        why = why.substr(head.size());
+      failures_.push_back({canonical, why});
+      if (throw_on_error)
+        throw;
+    }
+  }
+
+  std::mutex mutex_;
+  bool discovered_ = false;
+  std::vector<std::shared_ptr<PluginLibrary>> plugins_;
+  std::vector<PluginFailure> failures_;
+  std::set<fs::path> seen_;
+  std::map<std::string, fs::path> preferred_;
+};
+
+FormatInfo checked_info(const detail::ResolvedFormat &r) { return r.format->info; }
+
+} // namespace
+
+namespace detail {
+
+ResolvedFormat resolve_format(const fs::path &path, const std::string &format_name, Need need,
+                              bool allow_unknown) {
+  auto &reg = Registry::instance();
+  ResolvedFormat r = format_name.empty() ? reg.by_extension(path, allow_unknown)
+                                         : reg.by_name(format_name, path.string());
+  if (r.format == nullptr)
+    return r;
+  const bool ok = need == Need::Read ? r.format->info.can_read : r.format->info.can_write;
+  if (!ok)
+    throw UnsupportedError(ErrorCode::UnsupportedOption,
+                      "'" + path.string() + "': the " + r.format->info.name + " plugin ('" +
+                          r.plugin->path().string() + "') cannot " +
+                          (need == Need::Read ? "read" : "write") + " files",
+                      path.string());
+  return r;
+}
+
+ResolvedFormat probe_format(const uint8_t *head, size_t size) {
+  return Registry::instance().probe(head, size);
+}
+
+std::string known_extensions() { return Registry::instance().known(); }
+
+} // namespace detail
+
+std::vector<PluginInfo> loaded_plugins() { return Registry::instance().loaded(); }
+std::vector<PluginFailure> failed_plugins() { return Registry::instance().failed(); }
+
+void add_plugin_path(const fs::path &p, bool throw_on_error) {
+  Registry::instance().add_path(p, throw_on_error);
+}
+
+void prefer_plugin(const std::string &extension, const std::string &who) {
+  std::string ext = extension;
+  if (!ext.empty() && ext[0] == '.')
+    ext = ext.substr(1);
+  Registry::instance().prefer(ext, who);
+}
+
+FormatInfo format_for_extension(const std::string &extension) {
+  std::string ext = extension;
+  if (!ext.empty() && ext[0] == '.')
+    ext = ext.substr(1);
+  return checked_info(Registry::instance().by_extension("file." + ext, false));
+}
+
+FormatInfo format_by_name(const std::string &name) {
+  return checked_info(Registry::instance().by_name(name, ""));
+}
+
+fs::path plugin_path_for_format(const std::string &name) {
+  return Registry::instance().by_name(name, "").plugin->path();
+}
+
+} // namespace weightio

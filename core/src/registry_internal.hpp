@@ -1,0 +1,35 @@
+// The registry as save/load use it: pick the plugin format for a path, a
+// format name, or the first bytes of a file.
+#pragma once
+
+#include "plugin_library.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace weightio::detail {
+
+enum class Need { Read, Write };
+
+struct ResolvedFormat {
+  std::shared_ptr<PluginLibrary> plugin; // keeps the library loaded
+  const LoadedFormat *format = nullptr;
+};
+
+// By `format_name` when not empty, else by the path's extension. Throws
+// PluginError naming `path`: unknown format (listing the known ones and the
+// plugins that failed to load), two plugins claiming it, or the format can't
+// do `need`. With `allow_unknown`, an unknown extension returns an empty
+// result instead (the caller probes).
+ResolvedFormat resolve_format(const std::filesystem::path &path, const std::string &format_name,
+                              Need need, bool allow_unknown = false);
+
+// The first readable format whose probe says yes to `head`; empty if none.
+ResolvedFormat probe_format(const uint8_t *head, size_t size);
+
+// Every format's extensions, for messages: ".npz, .safetensors".
+std::string known_extensions();
+
+} // namespace weightio::detail

@@ -1,0 +1,117 @@
+#include <weightio/dtype_info.hpp>
+#include <weightio/error.hpp>
+#include <weightio/params.hpp>
+#include <weightio/tensor.hpp>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+namespace weightio {
+
+namespace {
+std::string shape_text(const Shape &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+} // namespace
+
+uint64_t shape_numel(const Shape &shape) {
+  auto n = sdk::checked_numel(shape.data(), static_cast<uint32_t>(shape.size()));
+  if (!n)
+    throw Error(ErrorCode::InvalidArgument,
+                "invalid shape " + shape_text(shape) + ": negative extent or element count overflow");
+  return *n;
+}
+
+uint64_t shape_nbytes(DType dtype, const Shape &shape) {
+  const uint64_t numel = shape_numel(shape);
+  auto n = sdk::checked_nbytes(static_cast<int32_t>(dtype), numel);
+  if (!n)
+    throw Error(ErrorCode::InvalidArgument,
+                "invalid shape " + shape_text(shape) + " for " + std::string(dtype_name(dtype)) +
+                    ": byte size overflows or does not end on a byte boundary");
+  return *n;
+}
+
+TensorView::TensorView(DType dtype, Shape shape, const void *data)
+    : dtype_(dtype), shape_(std::move(shape)), data_(data) {
+  if (!dtype_valid(static_cast<int32_t>(dtype)))
+    throw Error(ErrorCode::InvalidArgument, "invalid dtype value " +
+                                                std::to_string(static_cast<int32_t>(dtype)));
+  nbytes_ = shape_nbytes(dtype_, shape_);
+  if (data_ == nullptr && nbytes_ != 0)
+    throw Error(ErrorCode::InvalidArgument, "tensor data is null but the shape " +
+                                                shape_text(shape_) + " holds " +
+                                                std::to_string(nbytes_) + " bytes");
+}
+
+uint64_t TensorView::numel() const { return shape_numel(shape_); }
+
+void TensorView::check_element_type(size_t size) const {
+  if (size == 1 || size * 8 == dtype_bits(dtype_))
+    return;
+  throw Error(ErrorCode::InvalidArgument, "data<T>(): a " + std::to_string(size) +
+                                              "-byte element type does not match dtype " +
+                                              std::string(dtype_name(dtype_)));
+}
+
+std::shared_ptr<void> allocate_aligned(uint64_t size, uint64_t alignment) {
+  if (alignment < alignof(std::max_align_t))
+    alignment = alignof(std::max_align_t);
+  // Round up so aligned_alloc's size contract holds; 0-byte tensors still
+  // get a real, unique pointer.
+  uint64_t rounded = (size + alignment - 1) / alignment * alignment;
+  if (rounded < size)
+    throw std::bad_alloc();
+  if (rounded == 0)
+    rounded = alignment;
+  void *p = std::aligned_alloc(alignment, rounded);
+  if (p == nullptr)
+    throw std::bad_alloc();
+  return std::shared_ptr<void>(p, [](void *q) { std::free(q); });
+}
+
+Tensor Tensor::zeros(DType dtype, Shape shape) {
+  const uint64_t n = shape_nbytes(dtype, shape);
+  auto buf = allocate_aligned(n);
+  std::memset(buf.get(), 0, n);
+  const void *data = buf.get();
+  return Tensor(dtype, std::move(shape), data, std::move(buf));
+}
+
+Tensor Tensor::copy_of(const TensorView &view) {
+  auto buf = allocate_aligned(view.nbytes());
+  if (view.nbytes() != 0)
+    std::memcpy(buf.get(), view.data(), view.nbytes());
+  const void *data = buf.get();
+  return Tensor(view.dtype(), view.shape(), data, std::move(buf));
+}
+
+Tensor::Tensor(DType dtype, Shape shape, const void *data, std::shared_ptr<const void> owner,
+               bool mapped)
+    : view_(dtype, std::move(shape), data), owner_(std::move(owner)), mapped_(mapped) {
+  if (reinterpret_cast<uintptr_t>(data) % dtype_alignment(dtype) != 0)
+    throw Error(ErrorCode::InvalidArgument,
+                "tensor data is not aligned for " + std::string(dtype_name(dtype)));
+}
+
+void *Tensor::mutable_data() {
+  if (mapped_)
+    throw Error(ErrorCode::InvalidArgument,
+                "tensor is a read-only view into a memory-mapped file; copy it first");
+  return const_cast<void *>(view_.data());
+}
+
+FlatParams Weights::views() const {
+  FlatParams out;
+  out.reserve(size());
+  for (const auto &[name, tensor] : *this)
+    out.emplace(name, tensor.view());
+  return out;
+}
+
+} // namespace weightio
