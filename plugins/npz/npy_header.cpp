@@ -101,8 +101,10 @@ public:
         if (have_descr)
           bad("duplicate key 'descr'");
         have_descr = true;
+        if (peek() == '[')
+          fail_here("descr is a structured dtype (not supported)");
         if (peek() != '\'' && peek() != '"')
-          fail_here("descr is not a dtype string (structured dtypes are not supported)");
+          fail_here("descr is not a string literal");
         descr = parse_string();
       } else if (key == "fortran_order") {
         if (have_fortran)
