@@ -64,7 +64,7 @@ std::string read_text(const fs::path &path) {
 }
 
 CommandResult run_command(const std::vector<std::string> &argv, const std::vector<std::string> &env,
-                          const std::string &stdin_text) {
+                          const std::string &stdin_text, const fs::path &cwd) {
   int out_pipe[2], err_pipe[2], in_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
       pipe2(in_pipe, O_CLOEXEC) != 0)
@@ -74,6 +74,8 @@ CommandResult run_command(const std::vector<std::string> &argv, const std::vecto
   posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  if (!cwd.empty())
+    posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
 
   std::vector<std::string> envs;
   for (char **e = environ; *e; ++e)

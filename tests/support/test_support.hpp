@@ -38,7 +38,7 @@ struct CommandResult {
 // Runs argv (no shell) with extra environment entries ("K=V"), capturing output.
 CommandResult run_command(const std::vector<std::string> &argv,
                           const std::vector<std::string> &env = {},
-                          const std::string &stdin_text = {});
+                          const std::string &stdin_text = {}, const fs::path &cwd = {});
 
 // Runs Debian's /usr/bin/python3 on a script file with arguments. Fails the
 // current test (not skips) when python3 or numpy is missing: the README's

@@ -1,0 +1,82 @@
+// The package as a user gets it: install to a prefix, build a host program
+// and a third-party plain-C plugin out of tree with find_package(weightio),
+// run them, then move the prefix and run again (relocatable).
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void run_ok(const std::vector<std::string> &argv, const fs::path &cwd = {},
+            const std::vector<std::string> &env = {}) {
+  auto r = wtest::run_command(argv, env, {}, cwd);
+  ASSERT_EQ(r.exit_code, 0) << argv[0] << " " << (argv.size() > 1 ? argv[1] : "") << "\n"
+                            << r.out << r.err;
+}
+
+bool installed_plugin(const fs::path &prefix, const std::string &name) {
+  return fs::exists(prefix / "lib" / "weightio" / "plugins" / ("weightio_" + name + ".so"));
+}
+
+} // namespace
+
+TEST(Install, OutOfTreeConsumerAndCPluginWorkAndThePrefixIsRelocatable) {
+  wtest::TempDir tmp;
+  const fs::path prefix = tmp / "prefix";
+  run_ok({"cmake", "--install", WEIGHTIO_BINARY_DIR, "--prefix", prefix.string()});
+  ASSERT_TRUE(fs::exists(prefix / "lib" / "cmake" / "weightio" / "weightioConfig.cmake"));
+  ASSERT_TRUE(fs::exists(prefix / "include" / "weightio" / "weightio.hpp"));
+  ASSERT_TRUE(fs::exists(prefix / "include" / "weightio" / "plugin_abi.h"));
+
+  const fs::path src = WEIGHTIO_SOURCE_DIR;
+  const std::string cmake_prefix = "-DCMAKE_PREFIX_PATH=" + prefix.string();
+  run_ok({"cmake", "-S", (src / "examples" / "c_plugin").string(), "-B", (tmp / "b-plugin").string(),
+          cmake_prefix});
+  run_ok({"cmake", "--build", (tmp / "b-plugin").string()});
+  const fs::path plugin = tmp / "b-plugin" / "weightio_rawt.so";
+  ASSERT_TRUE(fs::exists(plugin));
+
+  // The plugin exports its entry and nothing else.
+  auto syms = wtest::run_command({"nm", "-D", "--defined-only", plugin.string()});
+  ASSERT_EQ(syms.exit_code, 0) << syms.err;
+  EXPECT_NE(syms.out.find("weightio_plugin_entry"), std::string::npos);
+  size_t lines = 0;
+  for (char c : syms.out)
+    lines += c == '\n';
+  EXPECT_EQ(lines, 1u) << syms.out;
+
+  run_ok({"cmake", "-S", (src / "examples" / "consumer").string(), "-B", (tmp / "b-app").string(),
+          cmake_prefix});
+  run_ok({"cmake", "--build", (tmp / "b-app").string()});
+  const std::string app = (tmp / "b-app" / "app").string();
+  fs::create_directory(tmp / "work");
+
+  std::vector<std::string> formats{app, "rawt"};
+  for (auto f : {"npz", "safetensors"})
+    if (installed_plugin(prefix, f))
+      formats.push_back(f);
+  // The third-party plugin comes from WEIGHTIO_PLUGIN_PATH; the bundled ones
+  // need no environment at all.
+  run_ok(formats, tmp / "work", {"WEIGHTIO_PLUGIN_PATH=" + (tmp / "b-plugin").string()});
+  EXPECT_TRUE(fs::exists(tmp / "work" / "model.rawt"));
+  if (formats.size() > 2) {
+    std::vector<std::string> bundled(formats.begin() + 2, formats.end());
+    bundled.insert(bundled.begin(), app);
+    run_ok(bundled, tmp / "work", {"WEIGHTIO_PLUGIN_PATH="});
+  }
+
+  // Move the prefix: the library still finds its plugins beside itself.
+  const fs::path moved = tmp / "elsewhere";
+  fs::rename(prefix, moved);
+  formats[0] = app;
+  run_ok(formats, tmp / "work",
+         {"LD_LIBRARY_PATH=" + (moved / "lib").string(),
+          "WEIGHTIO_PLUGIN_PATH=" + (tmp / "b-plugin").string()});
+  if (fs::exists(moved / "bin" / "weightio")) {
+    auto r = wtest::run_command({(moved / "bin" / "weightio").string(), "plugins"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(moved.string()), std::string::npos) << r.out;
+  }
+}
