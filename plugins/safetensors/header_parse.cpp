@@ -445,7 +445,7 @@ uint64_t validate_layout(ParsedHeader &h, const std::vector<uint64_t> &raw) {
                                  " bits, which does not end on a byte boundary");
     const uint64_t need = numel * bits / 8;
     if (t.end - t.begin != need)
-      refuse("size mismatch", ref + ": " + desc + " needs " + std::to_string(need) +
+      refuse("tensor size mismatch", ref + ": " + desc + " needs " + std::to_string(need) +
                                   " bytes but its " + offsets + " span " +
                                   std::to_string(t.end - t.begin));
     prev = &t;
@@ -514,7 +514,7 @@ ParsedHeader parse_header(std::span<const uint8_t> file, const ParseLimits &limi
   const std::vector<uint64_t> &raw = sax.raw_extents();
   const uint64_t data_end = validate_layout(h, raw);
   if (data_end != size - h.data_start)
-    refuse("file size mismatch",
+    refuse("data length mismatch",
            "the tensors cover " + std::to_string(data_end) + " bytes of data but " +
                std::to_string(size - h.data_start) + " bytes follow the header" +
                (data_end < size - h.data_start ? " (trailing bytes)" : " (data is missing)"));
