@@ -24,7 +24,9 @@ Deflater::Deflater(int level) : c_(libdeflate_alloc_compressor(level)) {
     throw std::bad_alloc();
 }
 
-Deflater::~Deflater() { libdeflate_free_compressor(c_); }
+Deflater::~Deflater() {
+  libdeflate_free_compressor(c_);
+}
 
 std::span<const uint8_t> Deflater::compress(const void *data, size_t size) {
   const size_t bound = libdeflate_deflate_compress_bound(c_, size);
@@ -92,7 +94,8 @@ uint64_t Inflater::read(void *out, uint64_t size) {
       throw std::bad_alloc();
     } else if (r != Z_OK && r != Z_BUF_ERROR) {
       sdk::invalid_file(std::string("corrupt deflate data (") +
-                        (zs_->msg ? std::string(zs_->msg) : "zlib error " + std::to_string(r)) + ")");
+                        (zs_->msg ? std::string(zs_->msg) : "zlib error " + std::to_string(r)) +
+                        ")");
     }
   }
   return done;

@@ -41,7 +41,9 @@ constexpr std::array<DescrEntry, 15> kDescrs = {{
     {WIO_DTYPE_C128, "<c16", 'c', 16},
 }};
 
-[[noreturn]] void bad(const std::string &what) { sdk::invalid_file("npy header: " + what); }
+[[noreturn]] void bad(const std::string &what) {
+  sdk::invalid_file("npy header: " + what);
+}
 
 std::string printable(std::string_view s) {
   std::string out;
@@ -74,7 +76,8 @@ void descr_to_dtype(std::string_view descr, NpyHeader &h) {
     h.big_endian = order == '>' && e.size > 1;
     return;
   }
-  bad("unsupported descr '" + printable(descr) + "' (npz holds bool, integers, floats, complex "
+  bad("unsupported descr '" + printable(descr) +
+      "' (npz holds bool, integers, floats, complex "
       "and bfloat16 as V2)");
 }
 
@@ -204,8 +207,7 @@ private:
       if (!shape.empty() && !comma_after_last)
         fail_here("expected ',' between shape extents");
       if (limits.max_ndim != 0 && shape.size() >= limits.max_ndim)
-        bad("shape has more than " + std::to_string(limits.max_ndim) +
-            " dimensions (the limit)");
+        bad("shape has more than " + std::to_string(limits.max_ndim) + " dimensions (the limit)");
       shape.push_back(parse_int());
       skip_ws();
       comma_after_last = peek() == ',';
@@ -278,13 +280,12 @@ NpyPreamble parse_npy_preamble(std::span<const uint8_t> head) {
   p.major = head[6];
   const uint8_t minor = head[7];
   if ((p.major != 1 && p.major != 2 && p.major != 3) || minor != 0)
-    bad("unsupported npy format version " + std::to_string(p.major) + "." +
-        std::to_string(minor));
+    bad("unsupported npy format version " + std::to_string(p.major) + "." + std::to_string(minor));
   p.preamble_size = p.major == 1 ? 10 : 12;
   if (head.size() < p.preamble_size)
     bad("truncated npy header");
-  const uint64_t dict_len = p.major == 1 ? load_le<uint16_t>(head.data() + 8)
-                                         : load_le<uint32_t>(head.data() + 8);
+  const uint64_t dict_len =
+      p.major == 1 ? load_le<uint16_t>(head.data() + 8) : load_le<uint32_t>(head.data() + 8);
   p.header_size = p.preamble_size + dict_len;
   return p;
 }

@@ -28,8 +28,8 @@ inline constexpr size_t kNpyPreambleMax = 12;
 
 struct NpyPreamble {
   uint8_t major = 0;
-  size_t preamble_size = 0;   // 10 for version 1.0, 12 for 2.0 and 3.0
-  uint64_t header_size = 0;   // preamble plus dict: where the data starts
+  size_t preamble_size = 0; // 10 for version 1.0, 12 for 2.0 and 3.0
+  uint64_t header_size = 0; // preamble plus dict: where the data starts
 };
 
 // Reads the preamble from the member's first bytes (at least

@@ -70,8 +70,8 @@ private:
   void check_header_size(const NpyPreamble &pre, uint64_t member_size) const {
     if (pre.header_size > member_size)
       sdk::invalid_file("the npy header (" + std::to_string(pre.header_size) +
-                        " bytes) runs past the end of the member (" +
-                        std::to_string(member_size) + " bytes)");
+                        " bytes) runs past the end of the member (" + std::to_string(member_size) +
+                        " bytes)");
     if (limits_.max_header_bytes != 0 && pre.header_size > limits_.max_header_bytes)
       sdk::invalid_file("the npy header is " + std::to_string(pre.header_size) +
                         " bytes, more than the limit of " +
@@ -105,18 +105,17 @@ private:
       crc.update(member + off, static_cast<size_t>(std::min(kChunk, size - off)));
     check_crc(crc.value());
 
-    const auto pre = parse_npy_preamble({member, static_cast<size_t>(std::min<uint64_t>(
-                                                     size, kNpyPreambleMax))});
+    const auto pre = parse_npy_preamble(
+        {member, static_cast<size_t>(std::min<uint64_t>(size, kNpyPreambleMax))});
     check_header_size(pre, size);
-    NpyHeader h = parse_dict(member + pre.preamble_size, pre.header_size - pre.preamble_size,
-                             pre.major);
+    NpyHeader h =
+        parse_dict(member + pre.preamble_size, pre.header_size - pre.preamble_size, pre.major);
     check_data_size(h, size - pre.header_size);
     if (!wanted_)
       return;
     const uint64_t data_offset = e_.data_offset + pre.header_size;
     if (!needs_conversion(h)) {
-      emit(sdk::mapped_tensor(h.dtype, name_, h.shape.data(), ndim(h), data_offset,
-                              h.data_nbytes));
+      emit(sdk::mapped_tensor(h.dtype, name_, h.shape.data(), ndim(h), data_offset, h.data_nbytes));
       return;
     }
     void *dst = ctx_.alloc(h.data_nbytes, kBufferAlignment, name_);
@@ -145,8 +144,8 @@ private:
     if (inf.read(header.data() + head_n, rest) != rest)
       short_stream(head_n + 0, usize);
     crc.update(header.data(), header.size());
-    NpyHeader h = parse_dict(header.data() + pre.preamble_size,
-                             pre.header_size - pre.preamble_size, pre.major);
+    NpyHeader h = parse_dict(header.data() + pre.preamble_size, pre.header_size - pre.preamble_size,
+                             pre.major);
     check_data_size(h, usize - pre.header_size);
 
     // Only now, with the size known to match the archive, allocate.
@@ -231,9 +230,9 @@ constexpr std::string_view kNpySuffix = ".npy";
 void read_npz(const wio_read_request &r) {
   const sdk::ReadContext ctx(&r);
   const Limits limits = limits_of(r);
-  const std::vector<ZipEntry> entries = read_zip_directory(
-      {ctx.data(), static_cast<size_t>(ctx.size())},
-      {limits.max_tensors, limits.max_header_bytes, limits.max_name_bytes});
+  const std::vector<ZipEntry> entries =
+      read_zip_directory({ctx.data(), static_cast<size_t>(ctx.size())},
+                         {limits.max_tensors, limits.max_header_bytes, limits.max_name_bytes});
   for (const ZipEntry &e : entries) {
     try {
       if (e.name.size() < kNpySuffix.size() || !e.name.ends_with(kNpySuffix))

@@ -1,5 +1,5 @@
-#include "crc32.hpp"
 #include "cp437.hpp"
+#include "crc32.hpp"
 #include "deflate.hpp"
 #include "npy_header.hpp"
 #include "npz.hpp"
@@ -35,8 +35,8 @@ void validate(const wio_write_request &r) {
     const wio_tensor_in &t = r.tensors[i];
     const std::string_view name = sdk::view(t.name);
     if (!npy_descr(t.dtype))
-      sdk::fail(WIO_ERR_UNSUPPORTED_DTYPE, "tensor " + sdk::quoted(name) + ": npz cannot hold dtype " +
-                                               dtype_label(t.dtype));
+      sdk::fail(WIO_ERR_UNSUPPORTED_DTYPE,
+                "tensor " + sdk::quoted(name) + ": npz cannot hold dtype " + dtype_label(t.dtype));
     // Python's zipfile cuts names at a NUL and decodes flagged names as
     // strict UTF-8: such names would not come back as written.
     if (name.find('\0') != std::string_view::npos || !valid_utf8(name))
@@ -48,8 +48,8 @@ void validate(const wio_write_request &r) {
                                                 " bytes is too long for a zip member name");
     const auto nbytes = sdk::checked_nbytes(t.dtype, t.shape, t.ndim);
     if (!nbytes || *nbytes != t.nbytes || (t.nbytes != 0 && t.data == nullptr))
-      sdk::fail(WIO_ERR_INTERNAL, "tensor " + sdk::quoted(name) +
-                                      ": byte size does not match its shape and dtype");
+      sdk::fail(WIO_ERR_INTERNAL,
+                "tensor " + sdk::quoted(name) + ": byte size does not match its shape and dtype");
   }
 }
 

@@ -17,7 +17,9 @@ constexpr uint64_t kWriteDTypes =
     WIO_DTYPE_BIT(WIO_DTYPE_F16) | WIO_DTYPE_BIT(WIO_DTYPE_BF16) | WIO_DTYPE_BIT(WIO_DTYPE_F32) |
     WIO_DTYPE_BIT(WIO_DTYPE_F64) | WIO_DTYPE_BIT(WIO_DTYPE_C64) | WIO_DTYPE_BIT(WIO_DTYPE_C128);
 
-int32_t probe(const uint8_t *head, size_t size) { return npz::probe_npz(head, size); }
+int32_t probe(const uint8_t *head, size_t size) {
+  return npz::probe_npz(head, size);
+}
 
 int32_t write(const wio_write_request *request, char *error, size_t error_size) {
   return sdk::guard(error, error_size, [&] { npz::write_npz(*request); });

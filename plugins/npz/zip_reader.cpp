@@ -51,9 +51,9 @@ Directory read_end_records(std::span<const uint8_t> f) {
   Directory d{load_le<uint16_t>(e + 10), load_le<uint32_t>(e + 12), load_le<uint32_t>(e + 16),
               eocd};
   const uint16_t disk_count = load_le<uint16_t>(e + 8);
-  const bool has_locator = eocd >= zip::kZip64LocatorSize &&
-                           load_le<uint32_t>(&f[eocd - zip::kZip64LocatorSize]) ==
-                               zip::kZip64LocatorSig;
+  const bool has_locator =
+      eocd >= zip::kZip64LocatorSize &&
+      load_le<uint32_t>(&f[eocd - zip::kZip64LocatorSize]) == zip::kZip64LocatorSig;
   if (has_locator) {
     const uint8_t *loc = &f[eocd - zip::kZip64LocatorSize];
     const uint64_t end64 = load_le<uint64_t>(loc + 8);
@@ -77,8 +77,7 @@ Directory read_end_records(std::span<const uint8_t> f) {
   }
   if (d.offset > d.end || d.end - d.offset < d.size)
     not_zip("the central directory lies outside the file (offset " + std::to_string(d.offset) +
-            ", size " + std::to_string(d.size) + ", file size " + std::to_string(f.size()) +
-            ")");
+            ", size " + std::to_string(d.size) + ", file size " + std::to_string(f.size()) + ")");
   if (d.count > d.size / zip::kCentralHeaderSize)
     not_zip("the end record claims " + std::to_string(d.count) +
             " members, more than the central directory can hold");
@@ -168,9 +167,8 @@ std::vector<ZipEntry> read_zip_directory(std::span<const uint8_t> f, const ZipLi
     e.compressed_size = load_le<uint32_t>(h + 20);
     e.uncompressed_size = load_le<uint32_t>(h + 24);
     e.local_offset = load_le<uint32_t>(h + 42);
-    apply_zip64_extra(e.name, {h + 46 + name_len, extra_len},
-                      e.uncompressed_size == zip::kMax32, e.compressed_size == zip::kMax32,
-                      e.local_offset == zip::kMax32, e);
+    apply_zip64_extra(e.name, {h + 46 + name_len, extra_len}, e.uncompressed_size == zip::kMax32,
+                      e.compressed_size == zip::kMax32, e.local_offset == zip::kMax32, e);
     if (load_le<uint16_t>(h + 34) != 0 && load_le<uint16_t>(h + 34) != zip::kMax16)
       bad_member(e.name, "it lies on another disk of a multi-disk archive");
     if (e.flags & zip::kFlagEncrypted)
@@ -179,9 +177,8 @@ std::vector<ZipEntry> read_zip_directory(std::span<const uint8_t> f, const ZipLi
       bad_member(e.name, "unsupported compression method " + std::to_string(e.method) +
                              " (npz members are stored or deflated)");
     if (e.method == zip::kMethodStored && e.compressed_size != e.uncompressed_size)
-      bad_member(e.name, "stored, but its compressed size " +
-                             std::to_string(e.compressed_size) + " differs from its size " +
-                             std::to_string(e.uncompressed_size));
+      bad_member(e.name, "stored, but its compressed size " + std::to_string(e.compressed_size) +
+                             " differs from its size " + std::to_string(e.uncompressed_size));
 
     // The local header repeats the name; its extra field may differ (it
     // holds the alignment padding), so the data offset comes from it.
@@ -206,9 +203,8 @@ std::vector<ZipEntry> read_zip_directory(std::span<const uint8_t> f, const ZipLi
     p += record;
   }
 
-  std::sort(entries.begin(), entries.end(), [](const ZipEntry &a, const ZipEntry &b) {
-    return a.local_offset < b.local_offset;
-  });
+  std::sort(entries.begin(), entries.end(),
+            [](const ZipEntry &a, const ZipEntry &b) { return a.local_offset < b.local_offset; });
   for (size_t i = 1; i < entries.size(); ++i) {
     const ZipEntry &prev = entries[i - 1];
     if (entries[i].local_offset < prev.data_offset + prev.compressed_size)

@@ -34,8 +34,7 @@ std::string ZipWriter::local_header(const Entry &e, bool zip64, bool align) cons
     put_le<uint64_t>(extra, e.compressed_size);
   }
   if (align) {
-    const uint64_t unpadded =
-        e.local_offset + zip::kLocalHeaderSize + e.name.size() + extra.size();
+    const uint64_t unpadded = e.local_offset + zip::kLocalHeaderSize + e.name.size() + extra.size();
     uint64_t pad = (zip::kDataAlignment - unpadded % zip::kDataAlignment) % zip::kDataAlignment;
     if (pad < 6) // the smallest padding record: id, size, alignment
       pad += zip::kDataAlignment;
@@ -103,8 +102,7 @@ void ZipWriter::add_stored(std::string_view name, std::span<const wio_iovec> pie
 
 void ZipWriter::add_deflated(std::string_view name, std::span<const wio_iovec> compressed,
                              uint32_t crc, uint64_t uncompressed_size) {
-  Entry e{std::string(name), 0, zip::kMethodDeflate, crc, 0, uncompressed_size,
-          sink_.position()};
+  Entry e{std::string(name), 0, zip::kMethodDeflate, crc, 0, uncompressed_size, sink_.position()};
   e.flags = needs_utf8_flag(name) ? zip::kFlagUtf8 : 0;
   for (const auto &p : compressed)
     e.compressed_size += p.size;
@@ -150,9 +148,9 @@ void ZipWriter::finish() {
     put_le<uint32_t>(cd, clamp32(e.uncompressed_size, big_u));
     put_le<uint16_t>(cd, static_cast<uint16_t>(e.name.size()));
     put_le<uint16_t>(cd, static_cast<uint16_t>(extra.size()));
-    put_le<uint16_t>(cd, 0); // comment
-    put_le<uint16_t>(cd, 0); // disk
-    put_le<uint16_t>(cd, 0); // internal attributes
+    put_le<uint16_t>(cd, 0);              // comment
+    put_le<uint16_t>(cd, 0);              // disk
+    put_le<uint16_t>(cd, 0);              // internal attributes
     put_le<uint32_t>(cd, 0100644u << 16); // a regular file, rw-r--r--
     put_le<uint32_t>(cd, clamp32(e.local_offset, big_o));
     cd += e.name;
