@@ -1,0 +1,127 @@
+// weightio convert IN OUT [--compress[=LEVEL]] [--metadata KEY=VALUE]... [--format NAME] [--force]
+#include "commands.hpp"
+#include "errors.hpp"
+#include "file_size.hpp"
+#include "progress.hpp"
+
+#include <weightio/weightio.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+namespace wcli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ConvertOptions {
+  std::string in, out, format;
+  std::vector<std::string> metadata;
+  int compress = 0;
+  CLI::Option *compress_opt = nullptr;
+  bool force = false;
+};
+
+weightio::Metadata parse_metadata(const std::vector<std::string> &pairs) {
+  weightio::Metadata md;
+  for (const auto &p : pairs) {
+    const auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw CliError(kExitFailure, "--metadata '" + p + "' is not KEY=VALUE");
+    md[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return md;
+}
+
+// The output's format as the save will resolve it; nullopt when it can't be
+// resolved, so that save_weights reports why with the output file's name.
+std::optional<weightio::FormatInfo> output_format(const ConvertOptions &o) {
+  try {
+    if (!o.format.empty())
+      return weightio::format_by_name(o.format);
+    return weightio::format_for_extension(fs::path(o.out).extension().string());
+  } catch (const weightio::Error &) {
+    return std::nullopt;
+  }
+}
+
+int run(const ConvertOptions &o) {
+  const weightio::Metadata extra = parse_metadata(o.metadata);
+  std::error_code ec;
+  if (!o.force && fs::symlink_status(o.out, ec).type() != fs::file_type::not_found)
+    throw CliError(kExitFailure,
+                   "'" + o.out + "' exists; refusing to overwrite it (use --force to replace it)");
+
+  weightio::LoadOptions lo;
+  ProgressBar load_bar("reading " + o.in, file_size_or_zero(o.in));
+  lo.progress = load_bar.callback();
+  const weightio::Weights w = weightio::load_weights(o.in, lo);
+  load_bar.finish();
+
+  const auto fmt = output_format(o);
+  weightio::SaveOptions so;
+  so.format = o.format;
+  so.compression = o.compress_opt->count() ? o.compress : 0;
+  // What the input holds goes over when the output can hold it; what the
+  // user asked for explicitly goes to save_weights regardless, so that a
+  // format that can't hold it refuses (exit 2) before anything is written.
+  std::vector<std::string> dropped;
+  if (!fmt || fmt->metadata)
+    so.metadata = w.metadata;
+  else
+    for (const auto &[k, v] : w.metadata)
+      if (!extra.count(k))
+        dropped.push_back(k);
+  for (const auto &[k, v] : extra)
+    so.metadata[k] = v;
+
+  uint64_t total = 0;
+  for (const auto &[name, t] : w)
+    total += t.nbytes();
+  ProgressBar save_bar("writing " + o.out, total);
+  so.progress = save_bar.callback();
+  weightio::save_weights(o.out, w.views(), so);
+  save_bar.finish();
+
+  if (!dropped.empty()) {
+    std::string keys;
+    for (const auto &k : dropped)
+      keys += (keys.empty() ? "'" : ", '") + k + "'";
+    warn("convert", "'" + o.out + "': the " + fmt->name +
+                        " format holds no metadata; not kept: " + keys + " (from '" + o.in + "')");
+  }
+  return 0;
+}
+
+} // namespace
+
+Command add_convert(CLI::App &parent) {
+  auto o = std::make_shared<ConvertOptions>();
+  auto *app = parent.add_subcommand(
+      "convert", "Load IN and save its tensors (and metadata, where OUT's format holds it) to OUT");
+  app->add_option("IN", o->in, "The input weights file")->required();
+  app->add_option("OUT", o->out, "The output file; its extension picks the format")->required();
+  // A flag with a default value: "--compress" alone means the format's
+  // default level (-1), "--compress=6" a level. A separate word ("--compress
+  // 6") would be read as a third file, which the parser refuses.
+  o->compress_opt = app->add_flag("--compress{-1}", o->compress,
+                                  "Compress (npz: deflate); =LEVEL from 0 (stored) to 9")
+                        ->check(CLI::Range(-1, 9))
+                        ->type_name("[=LEVEL]");
+  app->add_option("--metadata", o->metadata,
+                  "Add or replace a metadata entry (repeatable); exit 2 if OUT's format holds "
+                  "no metadata")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+  app->add_option("--format", o->format,
+                  "Output format by name (npz, safetensors, ...) when OUT's extension doesn't "
+                  "name one");
+  app->add_flag("-f,--force", o->force, "Replace OUT if it exists");
+  return {app, [o] { return run(*o); }};
+}
+
+} // namespace wcli

@@ -1,0 +1,128 @@
+// weightio diff A B [--atol X] [--rtol Y]
+#include "commands.hpp"
+#include "errors.hpp"
+#include "file_size.hpp"
+#include "human.hpp"
+#include "progress.hpp"
+#include "value_compare.hpp"
+
+#include <weightio/weightio.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+namespace wcli {
+
+namespace {
+
+struct DiffOptions {
+  std::string a, b;
+  Tolerance tol;
+};
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+weightio::Weights load(const std::string &file) {
+  weightio::LoadOptions lo;
+  ProgressBar bar("reading " + file, file_size_or_zero(file));
+  lo.progress = bar.callback();
+  return weightio::load_weights(file, lo);
+}
+
+int run(const DiffOptions &o) {
+  const weightio::Weights a = load(o.a);
+  const weightio::Weights b = load(o.b);
+
+  uint64_t only_a = 0, only_b = 0, changed = 0, valued = 0, same = 0, compare_bytes = 0;
+  for (const auto &[name, ta] : a) {
+    if (!b.contains(name)) {
+      std::cout << "only in A: " << printable(name) << '\n';
+      ++only_a;
+    }
+  }
+  for (const auto &[name, tb] : b) {
+    if (!a.contains(name)) {
+      std::cout << "only in B: " << printable(name) << '\n';
+      ++only_b;
+    }
+  }
+  // Tensors in both, in A's order; values only where dtype and shape agree.
+  for (const auto &[name, ta] : a) {
+    const weightio::Tensor *tb = b.find(name);
+    if (tb && ta.dtype() == tb->dtype() && ta.shape() == tb->shape())
+      compare_bytes += ta.nbytes();
+  }
+  ProgressBar bar("comparing", compare_bytes);
+  uint64_t done = 0;
+  for (const auto &[name, ta] : a) {
+    const weightio::Tensor *tb = b.find(name);
+    if (!tb)
+      continue;
+    if (ta.dtype() != tb->dtype() || ta.shape() != tb->shape()) {
+      if (ta.dtype() != tb->dtype())
+        std::cout << "dtype:     " << printable(name) << ": " << weightio::dtype_name(ta.dtype())
+                  << " -> " << weightio::dtype_name(tb->dtype()) << '\n';
+      if (ta.shape() != tb->shape())
+        std::cout << "shape:     " << printable(name) << ": " << shape_string(ta.shape()) << " -> "
+                  << shape_string(tb->shape()) << '\n';
+      ++changed;
+      continue;
+    }
+    const ValueDiff d = compare_values(ta, *tb, o.tol);
+    bar.update(done += ta.nbytes(), compare_bytes);
+    if (d.differing == 0) {
+      ++same;
+      continue;
+    }
+    ++valued;
+    bar.finish();
+    std::cout << "values:    " << printable(name) << ": " << grouped(d.differing) << " of "
+              << grouped(d.compared)
+              << (d.bytewise ? " bytes differ (compared as bytes)"
+                             : " elements differ, max abs diff " + number(d.max_abs_diff));
+    if (d.nan_mismatches)
+      std::cout << ", " << grouped(d.nan_mismatches) << " NaN where the other has a number";
+    std::cout << '\n';
+  }
+  bar.finish();
+
+  const uint64_t common = same + valued + changed;
+  if (only_a + only_b + changed + valued == 0) {
+    std::cout << "no differences: " << common << " tensors equal\n";
+    return kExitOk;
+  }
+  std::cout << "\nA: " << printable(o.a) << " (" << a.format << ", " << a.size() << " tensors)\n"
+            << "B: " << printable(o.b) << " (" << b.format << ", " << b.size() << " tensors)\n"
+            << only_a << " only in A, " << only_b << " only in B, " << changed
+            << " with another dtype or shape, " << valued << " with different values, " << same
+            << " equal\n";
+  throw CliError(kExitInvalid, "'" + o.a + "' and '" + o.b + "' differ");
+}
+
+} // namespace
+
+Command add_diff(CLI::App &parent) {
+  auto o = std::make_shared<DiffOptions>();
+  auto *app = parent.add_subcommand(
+      "diff", "Compare the tensors of two files (any formats); exit 1 if they differ");
+  app->add_option("A", o->a, "The first weights file")->required();
+  app->add_option("B", o->b, "The second weights file")->required();
+  app->add_option("--atol", o->tol.atol,
+                  "Absolute tolerance: equal when |a - b| <= atol + rtol * |b| (numpy.allclose)")
+      ->check(CLI::NonNegativeNumber);
+  app->add_option("--rtol", o->tol.rtol, "Relative tolerance (default 0: values must be equal)")
+      ->check(CLI::NonNegativeNumber);
+  app->footer("Values compare exactly by default; NaN equals NaN in the same place. FP8, F4 and "
+              "F6 tensors are compared byte by byte.");
+  return {app, [o] { return run(*o); }};
+}
+
+} // namespace wcli

@@ -1,0 +1,137 @@
+// weightio inspect FILE [--json] [--hash]
+#include "commands.hpp"
+#include "file_size.hpp"
+#include "human.hpp"
+#include "progress.hpp"
+#include "sha256.hpp"
+
+#include <weightio/weightio.hpp>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <memory>
+
+namespace wcli {
+
+namespace {
+
+struct InspectOptions {
+  std::string file;
+  bool json = false;
+  bool hash = false;
+};
+
+// One hash per tensor, computed up front so a long hash run can show a bar.
+std::vector<std::string> tensor_hashes(const weightio::Weights &w, const std::string &file) {
+  uint64_t total = 0;
+  for (const auto &[name, t] : w)
+    total += t.nbytes();
+  ProgressBar bar("hashing " + file, total);
+  std::vector<std::string> out;
+  uint64_t done = 0;
+  for (const auto &[name, t] : w) {
+    out.push_back(sha256_hex(t.data(), t.nbytes()));
+    bar.update(done += t.nbytes(), total);
+  }
+  return out;
+}
+
+void print_json(const InspectOptions &o, const weightio::Weights &w,
+                const std::vector<std::string> &hashes) {
+  nlohmann::ordered_json j;
+  j["file"] = o.file;
+  j["format"] = w.format;
+  if (w.metadata.empty()) {
+    j["metadata"] = nullptr;
+  } else {
+    j["metadata"] = nlohmann::ordered_json::object();
+    for (const auto &[k, v] : w.metadata)
+      j["metadata"][k] = v;
+  }
+  j["tensors"] = nlohmann::ordered_json::array();
+  size_t i = 0;
+  for (const auto &[name, t] : w) {
+    nlohmann::ordered_json e;
+    e["name"] = name;
+    e["dtype"] = std::string(weightio::dtype_name(t.dtype()));
+    e["shape"] = t.shape();
+    e["nbytes"] = t.nbytes();
+    if (o.hash)
+      e["sha256"] = hashes[i];
+    j["tensors"].push_back(std::move(e));
+    ++i;
+  }
+  // Names from a file need not be valid UTF-8; replacing bad bytes keeps the
+  // output parseable rather than failing the whole command.
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+void print_text(const InspectOptions &o, const weightio::Weights &w,
+                const std::vector<std::string> &hashes) {
+  std::cout << "file      " << printable(o.file) << '\n';
+  std::cout << "format    " << w.format << '\n';
+  if (w.metadata.empty()) {
+    std::cout << "metadata  (none)\n";
+  } else {
+    bool first = true;
+    for (const auto &[k, v] : w.metadata) {
+      std::cout << (first ? "metadata  " : "          ") << printable(k) << " = " << printable(v)
+                << '\n';
+      first = false;
+    }
+  }
+  std::cout << '\n';
+
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"name", "dtype", "shape", "bytes"});
+  if (o.hash)
+    rows.back().push_back("sha256");
+  uint64_t bytes = 0, elements = 0;
+  size_t i = 0;
+  for (const auto &[name, t] : w) {
+    rows.push_back({printable(name), std::string(weightio::dtype_name(t.dtype())),
+                    shape_string(t.shape()), grouped(t.nbytes())});
+    if (o.hash)
+      rows.back().push_back(hashes[i]);
+    bytes += t.nbytes();
+    elements += t.numel();
+    ++i;
+  }
+  print_table(std::cout, rows, {false, false, false, true, false});
+  std::cout << '\n'
+            << w.size() << (w.size() == 1 ? " tensor, " : " tensors, ") << grouped(elements)
+            << " elements, " << grouped(bytes) << " bytes (" << human_bytes(bytes) << ")\n";
+}
+
+int run(const InspectOptions &o) {
+  weightio::LoadOptions lo;
+  ProgressBar bar("reading " + o.file, file_size_or_zero(o.file));
+  lo.progress = bar.callback();
+  const weightio::Weights w = weightio::load_weights(o.file, lo);
+  bar.finish();
+  const auto hashes = o.hash ? tensor_hashes(w, o.file) : std::vector<std::string>{};
+  if (o.json)
+    print_json(o, w, hashes);
+  else
+    print_text(o, w, hashes);
+  return 0;
+}
+
+} // namespace
+
+Command add_inspect(CLI::App &parent) {
+  auto o = std::make_shared<InspectOptions>();
+  auto *app = parent.add_subcommand(
+      "inspect", "Show a weights file's format, metadata and tensors (name, dtype, shape, bytes)");
+  app->add_option("FILE", o->file, "The weights file (.npz, .safetensors, ...)")->required();
+  app->add_flag("--json", o->json,
+                "Print one JSON object: {file, format, metadata, tensors: [{name, dtype, shape, "
+                "nbytes, sha256?}]}");
+  app->add_flag("--hash", o->hash,
+                "Add the SHA-256 of each tensor's bytes (C order, little-endian)");
+  return {app, [o] { return run(*o); }};
+}
+
+} // namespace wcli

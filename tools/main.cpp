@@ -1,0 +1,47 @@
+// weightio: the command-line tool. Parses the command line, sets the log
+// level and runs one subcommand; see commands.hpp and docs/CLI.md.
+#include "commands.hpp"
+#include "errors.hpp"
+#include "exit_codes.hpp"
+
+#include <weightio/log.hpp>
+#include <weightio/version.hpp>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
+int main(int argc, char **argv) {
+  using namespace wcli;
+  CLI::App app{"weightio: inspect, convert, verify and compare ML weight files (.npz, "
+               ".safetensors and any format a plugin adds)",
+               "weightio"};
+  app.set_version_flag("--version", std::string("weightio ") + weightio::version());
+  app.require_subcommand(1);
+  // Lets global options (--log-level) follow the subcommand too.
+  app.fallthrough();
+  std::string log_level;
+  app.add_option("--log-level", log_level,
+                 "weightio's log level (default: warn, or $WEIGHTIO_LOG_LEVEL)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.footer("Exit status: 0 success; 1 an input file is invalid (or diff: the files differ); "
+             "2 usage error or any other failure.");
+
+  const std::vector<Command> commands = {add_inspect(app), add_convert(app), add_verify(app),
+                                         add_diff(app),    add_plugins(app), add_demo(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    // CLI11 prints help and version on stdout and errors on stderr; its own
+    // exit codes (105, 106, 109, ...) all mean "usage error" here.
+    return app.exit(e) == 0 ? kExitOk : kExitFailure;
+  }
+  if (!log_level.empty())
+    weightio::logger()->set_level(spdlog::level::from_str(log_level));
+
+  for (const auto &c : commands)
+    if (c.app->parsed())
+      return run_reporting(c.app->get_name(), c.run);
+  return kExitFailure; // unreachable: require_subcommand(1)
+}
