@@ -1,0 +1,69 @@
+"""The numpy side of the benchmark: one operation per process, so that its
+peak resident memory is its own. Prints one JSON object.
+
+usage: numpy_bench.py OP WORKLOAD DATA_DIR OUT_DIR RUNS
+OP: savez | savez_compressed | load (numpy's own file) | load_weightio
+RUNS "peak": one run without warming, for its peak RSS only.
+"""
+import json
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+
+import workload
+
+
+def warm(nbytes):
+    # Memory freed and left idle is handed back to the hypervisor; touching
+    # it again is slow. Touch a working set's worth before each timed run.
+    a = np.ones(nbytes, dtype=np.uint8)
+    del a
+
+
+def main():
+    op, name, data_dir, out_dir, runs = sys.argv[1:6]
+    peak_only = runs == "peak"
+    runs = 1 if peak_only else int(runs)
+    arrays = workload.load_arrays(data_dir, name)
+    params_bytes = sum(a.nbytes for a in arrays.values())
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    times = []
+    path = os.path.join(out_dir, f"{name}.numpy.npz")
+    if op == "savez_compressed":
+        path = os.path.join(out_dir, f"{name}.numpy-compressed.npz")
+    for _ in range(runs):
+        if not peak_only:
+            warm(min(params_bytes, 1 << 30))
+        if op in ("savez", "savez_compressed"):
+            fn = np.savez if op == "savez" else np.savez_compressed
+            t0 = time.perf_counter()
+            fn(path, **arrays)
+            times.append(time.perf_counter() - t0)
+        elif op in ("load", "load_weightio"):
+            src = path if op == "load" else os.path.join(out_dir, f"{name}.weightio.npz")
+            t0 = time.perf_counter()
+            with np.load(src) as f:
+                loaded = [f[k] for k in f.files]
+            times.append(time.perf_counter() - t0)
+            del loaded
+        else:
+            raise SystemExit(f"unknown op {op}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out = {
+        "side": "numpy",
+        "op": op,
+        "workload": name,
+        "times": times,
+        "params_bytes": params_bytes,
+        "peak_over_base_kb": peak - base_rss,
+    }
+    if op.startswith("savez"):
+        out["file_bytes"] = os.path.getsize(path)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

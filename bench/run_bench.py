@@ -1,0 +1,161 @@
+"""Runs weightio and numpy side by side and prints the comparison table.
+
+usage: run_bench.py --bench BUILD/bin/weightio_bench --data DIR --out DIR [--runs 5]
+
+Each operation runs in its own process, RUNS times (median reported), with
+memory warmed before each run; a separate single run of each measures peak
+resident memory over the parameters already in memory.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import workload  # noqa: E402
+
+PY = "/usr/bin/python3"
+
+
+def weightio_op(args, op, name):
+    cmd = [args.bench, "--op", op, "--workload", name, "--data", args.data, "--out", args.out,
+           "--runs", str(args.runs), "--benchmark_format=json",
+           "--benchmark_report_aggregates_only=false"]
+    res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    runs = [b for b in res["benchmarks"] if b.get("run_type") == "iteration"]
+    times = [b["real_time"] / 1000.0 for b in runs]  # ms -> s
+    peak = json.loads(subprocess.run(cmd[:11] + ["--peak"], check=True, capture_output=True,
+                                     text=True).stdout)
+    return {"times": times, "median": statistics.median(times),
+            "peak_kb": peak["peak_over_base_kb"], "file_bytes": runs[-1].get("file_bytes", 0),
+            "params_bytes": runs[-1]["params_bytes"]}
+
+
+def numpy_op(args, op, name):
+    base = [PY, os.path.join(HERE, "numpy_bench.py"), op, name, args.data, args.out]
+    res = json.loads(subprocess.run(base + [str(args.runs)], check=True, capture_output=True,
+                                    text=True).stdout)
+    peak = json.loads(subprocess.run(base + ["peak"], check=True, capture_output=True,
+                                     text=True).stdout)
+    res["median"] = statistics.median(res["times"])
+    res["peak_kb"] = peak["peak_over_base_kb"]
+    return res
+
+
+def machine_line():
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import numpy
+    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Linux {platform.release()}, "
+            f"numpy {numpy.__version__}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bench", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    print("generating workloads ...", file=sys.stderr)
+    workload.make_all(args.data)
+
+    W, N = {}, {}
+
+    def w(op, name):
+        print(f"weightio {op} {name} ...", file=sys.stderr)
+        W[(op, name)] = weightio_op(args, op, name)
+        return W[(op, name)]
+
+    def n(op, name):
+        print(f"numpy {op} {name} ...", file=sys.stderr)
+        N[(op, name)] = numpy_op(args, op, name)
+        return N[(op, name)]
+
+    for op in ["raw_write", "raw_write_fsync", "raw_read", "save_npz", "save_npz_durable",
+               "save_st", "save_st_durable", "load_st_open", "load_st_touch", "load_npz"]:
+        w(op, "llm")
+    n("savez", "llm")
+    n("load", "llm")
+    n("load_weightio", "llm")
+    w("load_npz_numpy", "llm")
+    for op in ["load_st_open", "load_st_touch"]:
+        w(op, "llm4x")
+    w("save_npz", "small")
+    w("load_npz", "small")
+    n("savez", "small")
+    n("load", "small")
+    w("load_npz_numpy", "small")
+    w("save_npz_compressed", "llm256")
+    n("savez_compressed", "llm256")
+
+    gib = 2**30
+    rows = []
+
+    def row(what, mine, ref, ref_name, target, better_if_higher=True):
+        ratio = ref["median"] / mine["median"]
+        ok = ratio >= target if better_if_higher else ratio <= target
+        tp = mine["params_bytes"] / mine["median"] / gib if "params_bytes" in mine else 0
+        rows.append((what, f"{mine['median']*1000:.1f}", f"{tp:.2f}", ref_name,
+                     f"{ref['median']*1000:.1f}", f"{ratio:.2f}x", f">= {target}x",
+                     "yes" if ok else "NO", f"{mine['peak_kb']/1024:.0f}"))
+
+    for k in N.values():
+        k["params_bytes"] = k["params_bytes"]
+    row("save .safetensors (llm)", W["save_st", "llm"], W["raw_write", "llm"], "write()", 0.85)
+    row("save .safetensors durable (llm)", W["save_st_durable", "llm"],
+        W["raw_write_fsync", "llm"], "write()+fsync", 0.85)
+    row("save .npz (llm)", W["save_npz", "llm"], N["savez", "llm"], "numpy.savez", 2.5)
+    row("save .npz (llm) vs raw", W["save_npz", "llm"], W["raw_write", "llm"], "write()", 0.7)
+    row("save .npz durable (llm)", W["save_npz_durable", "llm"], W["raw_write_fsync", "llm"],
+        "write()+fsync", 0.7)
+    row("load .safetensors open (llm)", W["load_st_open", "llm"], W["load_st_touch", "llm"],
+        "open+touch", 100)
+    row("load .safetensors open (llm4x)", W["load_st_open", "llm4x"],
+        W["load_st_touch", "llm4x"], "open+touch", 100)
+    row("load .safetensors + touch (llm)", W["load_st_touch", "llm"], W["raw_read", "llm"],
+        "read()", 0.85)
+    row("load .npz + touch (llm, weightio's file)", W["load_npz", "llm"], N["load", "llm"],
+        "numpy.load (its file)", 3)
+    row("load .npz + touch (llm, numpy's file)", W["load_npz_numpy", "llm"], N["load", "llm"],
+        "numpy.load (its file)", 3)
+    row("save .npz (many-small)", W["save_npz", "small"], N["savez", "small"], "numpy.savez", 10)
+    row("load .npz + touch (many-small)", W["load_npz", "small"], N["load", "small"],
+        "numpy.load", 50)
+    row("load .npz + touch (many-small, numpy's file)", W["load_npz_numpy", "small"],
+        N["load", "small"], "numpy.load", 50)
+    row("save compressed .npz (256 MiB)", W["save_npz_compressed", "llm256"],
+        N["savez_compressed", "llm256"], "numpy.savez_compressed", 2)
+
+    print(f"machine: {machine_line()}")
+    print(f"medians of {args.runs} runs; ratio = reference time / weightio time "
+          "(higher is better for weightio)\n")
+    head = ("operation", "weightio ms", "GiB/s", "reference", "ref ms", "ratio", "target", "met",
+            "peak MiB over params")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    size_ratio = W["save_npz_compressed", "llm256"]["file_bytes"] / \
+        N["savez_compressed", "llm256"]["file_bytes"]
+    print(f"\ncompressed size: weightio {W['save_npz_compressed', 'llm256']['file_bytes']} B, "
+          f"numpy {N['savez_compressed', 'llm256']['file_bytes']} B, ratio {size_ratio:.4f} "
+          f"(target <= 1.02: {'yes' if size_ratio <= 1.02 else 'NO'})")
+    print("\nnumpy peak MiB over params: " + ", ".join(
+        f"{op}/{name} {r['peak_kb']/1024:.0f}" for (op, name), r in N.items()))
+
+
+if __name__ == "__main__":
+    main()
