@@ -1,0 +1,46 @@
+// The ZIP container parser (end records, ZIP64, central directory, local
+// headers). When it accepts an archive, every member's data must lie inside
+// the file, before the central directory, and no two members may overlap:
+// that is what the npz reader relies on before it touches member bytes.
+#include "zip_reader.hpp"
+
+#include <weightio/plugin_sdk.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+
+using namespace weightio;
+
+namespace {
+
+void check(bool ok, const char *what) {
+  if (!ok) {
+    std::fprintf(stderr, "zip reader invariant broken: %s\n", what);
+    std::abort();
+  }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  npz::ZipLimits limits;
+  limits.max_entries = 10000;
+  limits.max_directory_bytes = 1 << 20;
+  limits.max_name_bytes = 1024;
+  try {
+    const auto entries = npz::read_zip_directory({data, size}, limits);
+    check(entries.size() <= limits.max_entries, "max_entries");
+    uint64_t prev_end = 0;
+    for (const auto &e : entries) {
+      check(e.name.size() <= limits.max_name_bytes * 3, "name length"); // CP437 -> UTF-8 grows
+      check(e.local_offset < e.data_offset, "local header before data");
+      check(e.data_offset <= size && e.compressed_size <= size - e.data_offset,
+            "member data inside the file");
+      check(e.local_offset >= prev_end, "members do not overlap");
+      prev_end = e.data_offset + e.compressed_size;
+    }
+  } catch (const sdk::Failure &e) {
+    check(e.status() == WIO_ERR_INVALID_FILE, "refusal is INVALID_FILE");
+  }
+  return 0;
+}
