@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libdeflate-dev zlib1g-dev libcli11-dev libssl-dev
   python3 python3-numpy unzip time
+  clang libclang-rt-14-dev
 )
 
 missing=()

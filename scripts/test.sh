@@ -5,7 +5,8 @@
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer, every test but the
 #      install test (an instrumented library can't be linked by the plain
 #      out-of-tree consumer);
-#   3. ThreadSanitizer, the concurrency tests only.
+#   3. ThreadSanitizer, the concurrency tests only;
+#   4. a short fuzzing pass: every corpus replayed, each target fuzzed 20 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -36,5 +37,8 @@ cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DWEIGHTIO_WERROR=ON \
   -DWEIGHTIO_SANITIZE=thread >/dev/null
 cmake --build build/tsan -j"$jobs" --target weightio_tests
 TSAN_OPTIONS=halt_on_error=1 run_suite build/tsan -R 'Concurrency'
+
+echo "== fuzzing (smoke)" >&2
+scripts/fuzz.sh smoke
 
 echo "all test runs passed in $(($(date +%s) - start)) s" >&2
