@@ -1,6 +1,7 @@
 #include "header_parse.hpp"
 
 #include "dtype_order.hpp"
+#include "duplicates.hpp"
 #include "utf8.hpp"
 
 #include <weightio/dtype_info.hpp>
@@ -9,9 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
-#include <numeric>
 #include <optional>
 #include <string_view>
 #include <unordered_set>
@@ -50,8 +49,8 @@ std::string shape_text(const uint64_t *extents, uint32_t ndim) {
 }
 
 // Duplicate-key detection for one JSON object. Most objects hold a handful of
-// keys, where a linear scan beats hashing; big ones (the tensor table, large
-// metadata) switch to a hash set so a hostile header stays linear.
+// keys, where a linear scan beats hashing; big ones (large metadata, a hostile
+// unknown field) switch to a hash set so the parse stays linear.
 class KeySet {
 public:
   // False when `key` was already present.
@@ -103,12 +102,18 @@ enum class FrameKind : uint8_t {
   IgnoredArray
 };
 
+// The fields of a tensor entry, as bits of Frame::fields.
+enum Field : uint8_t { kDType = 1, kShape = 2, kOffsets = 4 };
+
 struct Frame {
   explicit Frame(FrameKind k) : kind(k) {}
   FrameKind kind;
   Slot slot = Slot::Ignored; // objects: what the current key's value is
+  uint8_t fields = 0;        // tensor entries: the Field bits seen
   uint64_t count = 0;        // arrays: elements so far
-  KeySet keys;               // objects
+  // Keys seen in metadata and unknown objects. Tensor names and the fields
+  // of tensor entries, by far the most keys, are tracked more cheaply.
+  KeySet keys;
 };
 
 // Builds the tensor table straight from nlohmann's SAX events: no DOM, and
@@ -181,7 +186,6 @@ public:
         return fail(tensor_ref() + ": unknown dtype " + display_name(v) +
                     " (dtype names are case-sensitive; expected one of " + dtype_list() + ")");
       cur_.dtype = *d;
-      have_dtype_ = true;
       return true;
     }
     case Slot::MetaValue:
@@ -202,7 +206,6 @@ public:
       cur_ = TensorEntry{};
       cur_.name = std::move(pending_name_);
       cur_.shape_pos = extents_.size();
-      have_dtype_ = have_shape_ = have_offsets_ = false;
       return push(FrameKind::Tensor);
     case Slot::Metadata:
       return push(FrameKind::Metadata);
@@ -214,11 +217,12 @@ public:
   }
   bool key(std::string &k) {
     Frame &f = stack_.back();
-    if (!f.keys.insert(k))
-      return fail(duplicate_message(f.kind, k));
     switch (f.kind) {
     case FrameKind::Root:
       if (k == "__metadata__") {
+        if (seen_metadata_)
+          return fail("\"__metadata__\" appears twice");
+        seen_metadata_ = true;
         f.slot = Slot::Metadata;
         return true;
       }
@@ -234,31 +238,43 @@ public:
       pending_name_ = k;
       f.slot = Slot::Tensor;
       return true;
-    case FrameKind::Tensor:
-      if (k == "dtype")
-        f.slot = Slot::DType;
-      else if (k == "shape")
-        f.slot = Slot::Shape;
-      else if (k == "data_offsets")
-        f.slot = Slot::Offsets;
-      else
+    case FrameKind::Tensor: {
+      const Field field = k == "dtype"          ? kDType
+                          : k == "shape"        ? kShape
+                          : k == "data_offsets" ? kOffsets
+                                                : Field{};
+      if (field == Field{}) {
+        if (!f.keys.insert(k))
+          return fail(tensor_ref() + ": field " + display_name(k) + " appears twice");
         f.slot = Slot::Ignored; // the official reader ignores unknown fields
+        return true;
+      }
+      if ((f.fields & field) != 0)
+        return fail(tensor_ref() + ": field " + display_name(k) + " appears twice");
+      f.fields |= field;
+      f.slot = field == kDType ? Slot::DType : field == kShape ? Slot::Shape : Slot::Offsets;
       return true;
+    }
     case FrameKind::Metadata:
+      if (!f.keys.insert(k))
+        return fail("__metadata__ key " + display_name(k) + " appears twice");
       meta_key_ = k;
       f.slot = Slot::MetaValue;
       return true;
     default:
+      if (!f.keys.insert(k))
+        return fail("duplicate key " + display_name(k) + " inside " + tensor_ref());
       f.slot = Slot::Ignored;
       return true;
     }
   }
   bool end_object() {
-    if (stack_.back().kind == FrameKind::Tensor) {
-      const char *missing = !have_dtype_     ? "dtype"
-                            : !have_shape_   ? "shape"
-                            : !have_offsets_ ? "data_offsets"
-                                             : nullptr;
+    const Frame &f = stack_.back();
+    if (f.kind == FrameKind::Tensor) {
+      const char *missing = (f.fields & kDType) == 0     ? "dtype"
+                            : (f.fields & kShape) == 0   ? "shape"
+                            : (f.fields & kOffsets) == 0 ? "data_offsets"
+                                                         : nullptr;
       if (missing != nullptr)
         return fail(tensor_ref() + ": missing field \"" + missing + "\"");
       out_.tensors.push_back(std::move(cur_));
@@ -270,10 +286,8 @@ public:
     const Slot s = take_slot();
     switch (s) {
     case Slot::Shape:
-      have_shape_ = true;
       return push(FrameKind::Shape);
     case Slot::Offsets:
-      have_offsets_ = true;
       return push(FrameKind::Offsets);
     case Slot::Ignored:
       return push(FrameKind::IgnoredArray);
@@ -336,23 +350,6 @@ private:
 
   static const char *field_name(Slot s) { return s == Slot::ShapeElem ? "shape" : "data_offsets"; }
 
-  std::string duplicate_message(FrameKind kind, const std::string &k) const {
-    switch (kind) {
-    case FrameKind::Root:
-      if (k == "__metadata__")
-        return "\"__metadata__\" appears twice";
-      return "tensor " + display_name(k) +
-             " appears twice (the safetensors spec forbids duplicate names)";
-    case FrameKind::Tensor:
-      return tensor_ref() + ": field " + display_name(k) + " appears twice";
-    case FrameKind::Metadata:
-      return "__metadata__ key " + display_name(k) + " appears twice";
-    default:
-      return "duplicate key " + display_name(k) +
-             (stack_.size() > 2 ? " inside " + tensor_ref() : "");
-    }
-  }
-
   bool type_error(Slot s, const char *found) {
     switch (s) {
     case Slot::TopLevel:
@@ -386,7 +383,7 @@ private:
   std::vector<Frame> stack_;
   std::vector<uint64_t> extents_;
   TensorEntry cur_;
-  bool have_dtype_ = false, have_shape_ = false, have_offsets_ = false;
+  bool seen_metadata_ = false;
   std::string pending_name_;
   std::string meta_key_;
   uint64_t tensor_count_ = 0;
@@ -403,51 +400,57 @@ uint64_t read_le64(const uint8_t *p) {
 // The official reader's Metadata::validate: in data order, each tensor must
 // start where the previous one ended, and its byte span must be exactly what
 // its shape and dtype need. Returns the end of the last tensor.
-uint64_t validate_layout(ParsedHeader &h, const std::vector<uint64_t> &raw) {
+uint64_t validate_layout(const ParsedHeader &h, const std::vector<uint64_t> &raw) {
   uint64_t start = 0;
   const TensorEntry *prev = nullptr;
   for (const TensorEntry &t : h.tensors) {
-    const std::string ref = "tensor " + display_name(t.name);
-    const std::string offsets =
-        "data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) + "]";
+    const uint64_t *ext = raw.data() + t.shape_pos;
+    // Messages are built only on failure: this loop runs once per tensor.
+    auto ref = [&] { return "tensor " + display_name(t.name); };
+    auto offsets = [&] {
+      return "data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) + "]";
+    };
+    auto desc = [&] {
+      return std::string(sdk::dtype_info(t.dtype).name) + shape_text(ext, t.ndim);
+    };
+
     if (t.end < t.begin)
-      refuse("bad data_offsets", ref + " has " + offsets + ", which end before they begin");
+      refuse("bad data_offsets", ref() + " has " + offsets() + ", which end before they begin");
     if (t.begin != start) {
-      std::string where = prev == nullptr
-                              ? std::string("the first tensor's data must begin at offset 0")
-                              : "it must begin at " + std::to_string(start) + ", where tensor " +
-                                    display_name(prev->name) + " ends";
+      const std::string where = prev == nullptr
+                                    ? std::string("the first tensor's data must begin at offset 0")
+                                    : "it must begin at " + std::to_string(start) +
+                                          ", where tensor " + display_name(prev->name) + " ends";
       const char *why = prev == nullptr   ? ""
                         : t.begin < start ? " (the tensors overlap)"
                                           : " (there is a gap between the tensors)";
-      refuse("bad data_offsets", ref + " has " + offsets + " but " + where + why);
+      refuse("bad data_offsets", ref() + " has " + offsets() + " but " + where + why);
     }
     start = t.end;
 
-    const uint64_t *ext = raw.data() + t.shape_pos;
-    const std::string desc = std::string(sdk::dtype_info(t.dtype).name) + shape_text(ext, t.ndim);
     uint64_t numel = 1;
     for (uint32_t i = 0; i < t.ndim; ++i) {
       // int64 extents are what the ABI carries; only a zero-size tensor
       // could hold a larger one without overflowing below.
       if (ext[i] > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-        refuse("shape overflow", ref + ": " + desc + " has an extent above 2^63-1, which " +
-                                     "weightio cannot represent");
+        refuse("shape overflow",
+               ref() + ": " + desc() +
+                   " has an extent above 2^63-1, which weightio cannot represent");
       if (ext[i] != 0 && numel > UINT64_MAX / ext[i])
-        refuse("shape overflow", ref + ": the size of " + desc + " overflows 64 bits");
+        refuse("shape overflow", ref() + ": the size of " + desc() + " overflows 64 bits");
       numel *= ext[i];
     }
     const uint64_t bits = sdk::dtype_info(t.dtype).bits;
     if (numel > UINT64_MAX / bits)
-      refuse("shape overflow", ref + ": the size of " + desc + " overflows 64 bits");
+      refuse("shape overflow", ref() + ": the size of " + desc() + " overflows 64 bits");
     if ((numel * bits) % 8 != 0)
-      refuse("partial byte", ref + ": " + desc + " is " + std::to_string(numel * bits) +
+      refuse("partial byte", ref() + ": " + desc() + " is " + std::to_string(numel * bits) +
                                  " bits, which does not end on a byte boundary");
     const uint64_t need = numel * bits / 8;
     if (t.end - t.begin != need)
-      refuse("tensor size mismatch", ref + ": " + desc + " needs " + std::to_string(need) +
-                                  " bytes but its " + offsets + " span " +
-                                  std::to_string(t.end - t.begin));
+      refuse("tensor size mismatch", ref() + ": " + desc() + " needs " + std::to_string(need) +
+                                         " bytes but its " + offsets() + " span " +
+                                         std::to_string(t.end - t.begin));
     prev = &t;
   }
   return start;
@@ -500,6 +503,12 @@ ParsedHeader parse_header(std::span<const uint8_t> file, const ParseLimits &limi
   HeaderSax sax(limits, h);
   if (!json::sax_parse(text.begin(), text.end(), &sax, json::input_format_t::json, true, false))
     sdk::invalid_file(sax.error().empty() ? std::string(kBadJson) : sax.error());
+  // The last JSON-level check: the spec forbids repeating a key, and tensor
+  // names are keys of the top-level object.
+  if (auto dup = find_duplicate(h.tensors.size(),
+                                [&](size_t i) -> std::string_view { return h.tensors[i].name; }))
+    refuse(kBadJson, "tensor " + display_name(*dup) +
+                         " appears twice (the safetensors spec forbids duplicate names)");
 
   // The official reader sorts by (begin, end) and leaves ties (zero-size
   // tensors at one offset) in hash order; breaking them by name makes the

@@ -1,4 +1,5 @@
 #include "dtype_order.hpp"
+#include "duplicates.hpp"
 #include "header_parse.hpp"
 #include "header_write.hpp"
 #include "safetensors_io.hpp"
@@ -9,9 +10,7 @@
 
 #include <algorithm>
 #include <climits>
-#include <numeric>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 namespace weightio::safetensors {
@@ -66,21 +65,28 @@ void check_request(const wio_write_request &r) {
 
 // Tensor indices in the official writer's data order.
 std::vector<size_t> data_order(const wio_write_request &r) {
-  std::vector<size_t> order(r.tensor_count);
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    const wio_tensor_in &x = r.tensors[a], &y = r.tensors[b];
-    const int rx = writer_dtype_rank(x.dtype), ry = writer_dtype_rank(y.dtype);
-    if (rx != ry)
-      return rx < ry;
-    return sdk::view(x.name) < sdk::view(y.name); // char_traits: bytewise
+  if (auto dup =
+          find_duplicate(r.tensor_count, [&](size_t i) { return sdk::view(r.tensors[i].name); }))
+    refuse_content("tensor " + display_name(*dup) + " is given twice; names must be unique");
+
+  // Sort compact keys rather than indices into the request: the comparator
+  // then touches one array, not the host's tensor table.
+  struct Key {
+    int rank;
+    std::string_view name;
+    size_t index;
+  };
+  std::vector<Key> keys(r.tensor_count);
+  for (size_t i = 0; i < r.tensor_count; ++i)
+    keys[i] = {writer_dtype_rank(r.tensors[i].dtype), sdk::view(r.tensors[i].name), i};
+  std::sort(keys.begin(), keys.end(), [](const Key &a, const Key &b) {
+    if (a.rank != b.rank)
+      return a.rank < b.rank;
+    return a.name < b.name; // char_traits<char>: bytewise, as Rust's String
   });
-  std::unordered_set<std::string_view> seen;
-  seen.reserve(order.size());
-  for (size_t i : order)
-    if (!seen.insert(sdk::view(r.tensors[i].name)).second)
-      refuse_content("tensor " + display_name(sdk::view(r.tensors[i].name)) +
-                     " is given twice; names must be unique");
+  std::vector<size_t> order(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i)
+    order[i] = keys[i].index;
   return order;
 }
 
