@@ -107,6 +107,16 @@ int run(const DiffOptions &o) {
   throw CliError(kExitInvalid, "'" + o.a + "' and '" + o.b + "' differ");
 }
 
+// CLI::NonNegativeNumber's message prints DBL_MAX in full; this one is short.
+const CLI::Validator kNonNegative(
+    [](const std::string &text) {
+      double v = 0;
+      return CLI::detail::lexical_cast(text, v) && v >= 0 && std::isfinite(v)
+                 ? std::string()
+                 : "'" + text + "' is not a finite number >= 0";
+    },
+    "X>=0");
+
 } // namespace
 
 Command add_diff(CLI::App &parent) {
@@ -117,9 +127,9 @@ Command add_diff(CLI::App &parent) {
   app->add_option("B", o->b, "The second weights file")->required();
   app->add_option("--atol", o->tol.atol,
                   "Absolute tolerance: equal when |a - b| <= atol + rtol * |b| (numpy.allclose)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   app->add_option("--rtol", o->tol.rtol, "Relative tolerance (default 0: values must be equal)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   app->footer("Values compare exactly by default; NaN equals NaN in the same place. FP8, F4 and "
               "F6 tensors are compared byte by byte.");
   return {app, [o] { return run(*o); }};

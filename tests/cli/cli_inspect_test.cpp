@@ -1,0 +1,168 @@
+// weightio inspect: the table, --json against the library, --hash, failures.
+#include "cli_support.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+using wcli_test::run_cli;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class CliInspect : public ::testing::Test {
+protected:
+  void SetUp() override {
+    wcli_test::save(st, wcli_test::mixed_model(), {{"format", "mlx"}, {"note", "a=b c"}});
+    wcli_test::save(npz, wcli_test::mixed_model());
+  }
+  wtest::TempDir dir;
+  fs::path st = dir / "m.safetensors";
+  fs::path npz = dir / "m.npz";
+};
+
+// Every field of the JSON against what load_weights returns for the file.
+void expect_json_matches_library(const fs::path &file, bool hashed) {
+  std::vector<std::string> args{"inspect", file.string(), "--json"};
+  if (hashed)
+    args.push_back("--hash");
+  auto r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const auto j = nlohmann::json::parse(r.out); // throws (fails the test) if not JSON
+  const weightio::Weights w = weightio::load_weights(file);
+
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j.at("file"), file.string());
+  EXPECT_EQ(j.at("format"), w.format);
+  if (w.metadata.empty()) {
+    EXPECT_TRUE(j.at("metadata").is_null()) << j.at("metadata");
+  } else {
+    EXPECT_EQ(j.at("metadata").get<weightio::Metadata>(), w.metadata);
+  }
+  const auto &tensors = j.at("tensors");
+  ASSERT_EQ(tensors.size(), w.size());
+  size_t i = 0;
+  // The library returns tensors in file order; the JSON must keep it.
+  for (const auto &[name, t] : w) {
+    const auto &e = tensors.at(i++);
+    EXPECT_EQ(e.at("name"), name);
+    EXPECT_EQ(e.at("dtype"), std::string(weightio::dtype_name(t.dtype())));
+    EXPECT_EQ(e.at("shape").get<weightio::Shape>(), t.shape());
+    EXPECT_EQ(e.at("nbytes").get<uint64_t>(), t.nbytes());
+    if (hashed)
+      EXPECT_EQ(e.at("sha256"), wtest::sha256_hex(t.data(), t.nbytes())) << name;
+    else
+      EXPECT_FALSE(e.contains("sha256"));
+  }
+}
+
+TEST_F(CliInspect, JsonAgreesWithTheLibrary) {
+  expect_json_matches_library(st, false);
+  expect_json_matches_library(npz, false);
+}
+
+TEST_F(CliInspect, JsonHashesAreTheTensorBytesSha256) {
+  expect_json_matches_library(st, true);
+  expect_json_matches_library(npz, true);
+}
+
+TEST_F(CliInspect, JsonMetadataIsNullForNpzAndAnObjectForSafetensors) {
+  auto n = nlohmann::json::parse(run_cli({"inspect", npz.string(), "--json"}).out);
+  EXPECT_TRUE(n.at("metadata").is_null());
+  auto s = nlohmann::json::parse(run_cli({"inspect", st.string(), "--json"}).out);
+  EXPECT_EQ(s.at("metadata").at("note"), "a=b c");
+  // A safetensors file without metadata has none either.
+  wcli_test::save(dir / "bare.safetensors", wcli_test::mixed_model());
+  auto b = nlohmann::json::parse(
+      run_cli({"inspect", (dir / "bare.safetensors").string(), "--json"}).out);
+  EXPECT_TRUE(b.at("metadata").is_null());
+}
+
+TEST_F(CliInspect, TableShowsFormatMetadataEveryTensorAndTotals) {
+  auto r = run_cli({"inspect", st.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const weightio::Weights w = weightio::load_weights(st);
+  EXPECT_NE(r.out.find("safetensors"), std::string::npos);
+  EXPECT_NE(r.out.find("a=b c"), std::string::npos) << "metadata value missing:\n" << r.out;
+  uint64_t total = 0;
+  for (const auto &[name, t] : w) {
+    // One line per tensor holding its name and dtype.
+    const auto pos = r.out.find(name + " ");
+    ASSERT_NE(pos, std::string::npos) << name << " missing:\n" << r.out;
+    const std::string line = r.out.substr(pos, r.out.find('\n', pos) - pos);
+    EXPECT_NE(line.find(std::string(" ") + std::string(weightio::dtype_name(t.dtype())) + " "),
+              std::string::npos)
+        << line;
+    total += t.nbytes();
+  }
+  EXPECT_NE(r.out.find(std::to_string(w.size()) + " tensors"), std::string::npos) << r.out;
+  // Totals with thousands separators: strip them to compare.
+  std::string digits;
+  for (char c : r.out)
+    if (c != ',')
+      digits += c;
+  EXPECT_NE(digits.find(std::to_string(total) + " bytes"), std::string::npos) << r.out;
+}
+
+TEST_F(CliInspect, HashColumnInTheTable) {
+  auto r = run_cli({"inspect", npz.string(), "--hash"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto &[name, t] : weightio::load_weights(npz))
+    EXPECT_NE(r.out.find(wtest::sha256_hex(t.data(), t.nbytes())), std::string::npos) << name;
+}
+
+TEST_F(CliInspect, MissingFileIsExitTwoNamingIt) {
+  const std::string missing = (dir / "absent.safetensors").string();
+  auto r = run_cli({"inspect", missing});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find(missing), std::string::npos) << r.err;
+}
+
+TEST_F(CliInspect, MalformedFileIsExitOneNamingIt) {
+  auto bytes = wtest::read_bytes(st);
+  bytes.resize(bytes.size() / 2); // header intact, data cut short
+  const fs::path cut = dir / "cut.safetensors";
+  wtest::write_bytes(cut, bytes);
+  for (const auto &args : std::vector<std::vector<std::string>>{
+           {"inspect", cut.string()}, {"inspect", cut.string(), "--json"}}) {
+    auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(r.err.find(cut.string()), std::string::npos) << r.err;
+  }
+}
+
+TEST_F(CliInspect, UnknownFormatIsExitTwo) {
+  const fs::path junk = dir / "notes.txt";
+  wtest::write_bytes(junk, {'h', 'e', 'l', 'l', 'o', '\n'});
+  auto r = run_cli({"inspect", junk.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(junk.string()), std::string::npos) << r.err;
+}
+
+TEST_F(CliInspect, FindsTheFormatByContentWhenTheExtensionSaysNothing) {
+  const fs::path renamed = dir / "weights.bin";
+  fs::copy_file(st, renamed);
+  auto r = run_cli({"inspect", renamed.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at("format"), "safetensors");
+}
+
+TEST_F(CliInspect, ControlCharactersInNamesAreEscapedInTheTable) {
+  wcli_test::Model m;
+  m.add("evil\nname\x1b[2J", weightio::DType::F32, {2}, 1);
+  const fs::path f = dir / "evil.safetensors";
+  wcli_test::save(f, m);
+  auto r = run_cli({"inspect", f.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+  EXPECT_NE(r.out.find("evil\\nname\\x1b[2J"), std::string::npos) << r.out;
+  // JSON keeps the real name.
+  auto j = nlohmann::json::parse(run_cli({"inspect", f.string(), "--json"}).out);
+  EXPECT_EQ(j.at("tensors").at(0).at("name"), "evil\nname\x1b[2J");
+}
+
+} // namespace
