@@ -132,13 +132,14 @@ private:
       fail("emitted a tensor descriptor that is too small");
     if (t->name.data == nullptr && t->name.size != 0)
       fail("emitted a tensor with a null name");
-    std::string name(t->name.data ? t->name.data : "", t->name.size);
-    if (limits_.max_name_bytes && name.size() > limits_.max_name_bytes)
+    // Checked before the copy: the size is the plugin's word, not the host's.
+    if (limits_.max_name_bytes && t->name.size > limits_.max_name_bytes)
       throw FormatError(ErrorCode::InvalidFile,
                         "cannot load '" + file_ + "': a tensor name is " +
-                            std::to_string(name.size()) + " bytes, over the limit of " +
+                            std::to_string(t->name.size) + " bytes, over the limit of " +
                             std::to_string(limits_.max_name_bytes),
                         file_);
+    std::string name(t->name.data ? t->name.data : "", t->name.size);
     if (!dtype_valid(t->dtype))
       fail("returned tensor '" + name + "' with an invalid dtype value " +
                std::to_string(t->dtype),
@@ -192,7 +193,8 @@ private:
     blocks_.erase(it);
     if (!wanted(name))
       return;
-    out_.emplace(name, Tensor(dtype, std::move(shape), block.get(), std::move(block)));
+    const void *data = block.get(); // before block is moved from
+    out_.emplace(name, Tensor(dtype, std::move(shape), data, std::move(block)));
   }
 
   bool wanted(const std::string &name) {
@@ -206,6 +208,9 @@ private:
 
   static int32_t metadata_cb(void *ctx, wio_str key, wio_str value) {
     return guarded(ctx, [&](ReadSession &s) {
+      // A null pointer with a length would make the copy read past "".
+      if ((key.data == nullptr && key.size != 0) || (value.data == nullptr && value.size != 0))
+        s.fail("emitted metadata with a null string");
       std::string k(key.data ? key.data : "", key.size), v(value.data ? value.data : "", value.size);
       if (!s.out_.metadata.emplace(std::move(k), std::move(v)).second)
         throw FormatError(ErrorCode::InvalidFile,
