@@ -142,6 +142,19 @@ TEST(PluginHost, GarbageFileFailsToLoadWithReason) {
   EXPECT_THROW(add_plugin_path(dir / "weightio_garbage2.so", true), PluginError);
 }
 
+TEST(PluginHost, MissingDependencyFailsToLoadWithTheLoadersReason) {
+  load_test_plugin("missing_dep");
+  const std::string why = failure_for("missing_dep");
+  EXPECT_NE(why.find("libwio_test_dep.so"), std::string::npos) << why;
+}
+
+TEST(Version, LibraryVersionIsTheHeadersSemver) {
+  EXPECT_STREQ(weightio::version(), WEIGHTIO_VERSION_STRING);
+  EXPECT_EQ(std::to_string(WEIGHTIO_VERSION_MAJOR) + "." + std::to_string(WEIGHTIO_VERSION_MINOR) +
+                "." + std::to_string(WEIGHTIO_VERSION_PATCH),
+            WEIGHTIO_VERSION_STRING);
+}
+
 TEST(PluginHost, BrokenPluginsDoNotAffectOthers) {
   for (auto n : {"future_abi", "no_entry", "null_read", "declines"})
     load_test_plugin(n);

@@ -5,10 +5,18 @@
 
 #include <string.h>
 
+#if defined(VARIANT_MISSING_DEP)
+int wio_test_dep_value(void);
+#endif
+
 static int32_t probe(const uint8_t *head, size_t size) {
   (void)head;
   (void)size;
+#if defined(VARIANT_MISSING_DEP)
+  return wio_test_dep_value() == 42 ? WIO_PROBE_NO : WIO_PROBE_UNSURE;
+#else
   return WIO_PROBE_NO;
+#endif
 }
 
 static int32_t write_fn(const wio_write_request *req, char *error, size_t size) {
