@@ -78,31 +78,33 @@ inline std::string quoted(std::string_view name) {
   return "'" + std::string(name) + "'";
 }
 
-// The host's output sink. Every call throws Failure when the host fails; the
-// message is empty because the host already holds the reason.
+// Throws Failure for a host callback's non-OK status. The message is empty:
+// the host already holds the reason and reports it itself.
+inline void check_host_status(int32_t st) {
+  if (st != WIO_OK)
+    fail(static_cast<wio_status>(st), "");
+}
+
+// The host's output sink. Every call throws Failure when the host fails.
 class Sink {
 public:
   explicit Sink(const wio_sink *s) : s_(s) {}
   void write(const void *data, size_t size) const {
-    check(s_->write(s_->ctx, data, size));
+    check_host_status(s_->write(s_->ctx, data, size));
   }
   void write(std::string_view bytes) const { write(bytes.data(), bytes.size()); }
   void writev(const wio_iovec *iov, size_t count) const {
-    check(s_->writev(s_->ctx, iov, count));
+    check_host_status(s_->writev(s_->ctx, iov, count));
   }
   void pwrite(uint64_t offset, const void *data, size_t size) const {
-    check(s_->pwrite(s_->ctx, offset, data, size));
+    check_host_status(s_->pwrite(s_->ctx, offset, data, size));
   }
   uint64_t position() const { return s_->position(s_->ctx); }
   void progress(uint64_t done, uint64_t total) const {
-    check(s_->progress(s_->ctx, done, total));
+    check_host_status(s_->progress(s_->ctx, done, total));
   }
 
 private:
-  static void check(int32_t st) {
-    if (st != WIO_OK)
-      fail(static_cast<wio_status>(st), "");
-  }
   const wio_sink *s_;
 };
 
@@ -127,20 +129,16 @@ public:
     return p;
   }
   void emit(const wio_tensor_out &t) const {
-    check(r_->emit_tensor(r_->ctx, &t));
+    check_host_status(r_->emit_tensor(r_->ctx, &t));
   }
   void metadata(std::string_view key, std::string_view value) const {
-    check(r_->emit_metadata(r_->ctx, make_str(key), make_str(value)));
+    check_host_status(r_->emit_metadata(r_->ctx, make_str(key), make_str(value)));
   }
   void progress(uint64_t done, uint64_t total) const {
-    check(r_->progress(r_->ctx, done, total));
+    check_host_status(r_->progress(r_->ctx, done, total));
   }
 
 private:
-  static void check(int32_t st) {
-    if (st != WIO_OK)
-      fail(static_cast<wio_status>(st), "");
-  }
   const wio_read_request *r_;
 };
 
