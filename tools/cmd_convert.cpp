@@ -103,14 +103,17 @@ Command add_convert(CLI::App &parent) {
   auto o = std::make_shared<ConvertOptions>();
   auto *app = parent.add_subcommand(
       "convert", "Load IN and save its tensors (and metadata, where OUT's format holds it) to OUT");
-  app->add_option("IN", o->in, "The input weights file")->required();
-  app->add_option("OUT", o->out, "The output file; its extension picks the format")->required();
+  app->add_option("IN", o->in, "The input weights file")->required()->type_name("PATH");
+  app->add_option("OUT", o->out, "The output file; its extension picks the format")
+      ->required()
+      ->type_name("PATH");
   // A flag with a default value: "--compress" alone means the format's
   // default level (-1), "--compress=6" a level. A separate word ("--compress
   // 6") would be read as a third file, which the parser refuses.
   o->compress_opt = app->add_flag("--compress{-1}", o->compress,
-                                  "Compress (npz: deflate); =LEVEL from 0 (stored) to 9")
-                        ->check(CLI::Range(-1, 9))
+                                  "Compress (npz: deflate) at the format's default level, or at "
+                                  "=LEVEL from 0 (stored) to 9")
+                        ->check(CLI::Range(-1, 9).description(""))
                         ->type_name("[=LEVEL]");
   app->add_option("--metadata", o->metadata,
                   "Add or replace a metadata entry (repeatable); exit 2 if OUT's format holds "
@@ -119,7 +122,8 @@ Command add_convert(CLI::App &parent) {
       ->allow_extra_args(false);
   app->add_option("--format", o->format,
                   "Output format by name (npz, safetensors, ...) when OUT's extension doesn't "
-                  "name one");
+                  "name one")
+      ->type_name("NAME");
   app->add_flag("-f,--force", o->force, "Replace OUT if it exists");
   return {app, [o] { return run(*o); }};
 }

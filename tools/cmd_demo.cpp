@@ -62,7 +62,11 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 std::string secs(double s) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f s", s);
+  // Mapped loads take well under a millisecond; "0.00 s" would hide that.
+  if (s < 1.0)
+    std::snprintf(buf, sizeof buf, "%.1f ms", s * 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.2f s", s);
   return buf;
 }
 
@@ -181,7 +185,8 @@ Command add_demo(CLI::App &parent) {
               "them and show the throughput");
   app->add_option("DIR", o->dir,
                   "Folder for model.npz and model.safetensors (kept); default: a temporary "
-                  "folder removed afterwards");
+                  "folder removed afterwards")
+      ->type_name("PATH");
   app->add_option("--size", o->size, "full (~380 MB) or small (~0.2 MB, for a quick check)")
       ->check(CLI::IsMember({"small", "full"}))
       ->capture_default_str();

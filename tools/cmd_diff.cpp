@@ -123,8 +123,8 @@ Command add_diff(CLI::App &parent) {
   auto o = std::make_shared<DiffOptions>();
   auto *app = parent.add_subcommand(
       "diff", "Compare the tensors of two files (any formats); exit 1 if they differ");
-  app->add_option("A", o->a, "The first weights file")->required();
-  app->add_option("B", o->b, "The second weights file")->required();
+  app->add_option("A", o->a, "The first weights file")->required()->type_name("PATH");
+  app->add_option("B", o->b, "The second weights file")->required()->type_name("PATH");
   app->add_option("--atol", o->tol.atol,
                   "Absolute tolerance: equal when |a - b| <= atol + rtol * |b| (numpy.allclose)")
       ->check(kNonNegative);

@@ -2,6 +2,7 @@
 #include "commands.hpp"
 #include "file_size.hpp"
 #include "human.hpp"
+#include "json_out.hpp"
 #include "progress.hpp"
 #include "sha256.hpp"
 
@@ -38,8 +39,8 @@ std::vector<std::string> tensor_hashes(const weightio::Weights &w, const std::st
   return out;
 }
 
-void print_json(const InspectOptions &o, const weightio::Weights &w,
-                const std::vector<std::string> &hashes) {
+void print_json_report(const InspectOptions &o, const weightio::Weights &w,
+                       const std::vector<std::string> &hashes) {
   nlohmann::ordered_json j;
   j["file"] = o.file;
   j["format"] = w.format;
@@ -63,9 +64,8 @@ void print_json(const InspectOptions &o, const weightio::Weights &w,
     j["tensors"].push_back(std::move(e));
     ++i;
   }
-  // Names from a file need not be valid UTF-8; replacing bad bytes keeps the
-  // output parseable rather than failing the whole command.
-  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  // One line per tensor.
+  print_json(std::cout, j, 2);
 }
 
 void print_text(const InspectOptions &o, const weightio::Weights &w,
@@ -113,7 +113,7 @@ int run(const InspectOptions &o) {
   bar.finish();
   const auto hashes = o.hash ? tensor_hashes(w, o.file) : std::vector<std::string>{};
   if (o.json)
-    print_json(o, w, hashes);
+    print_json_report(o, w, hashes);
   else
     print_text(o, w, hashes);
   return 0;
@@ -125,7 +125,9 @@ Command add_inspect(CLI::App &parent) {
   auto o = std::make_shared<InspectOptions>();
   auto *app = parent.add_subcommand(
       "inspect", "Show a weights file's format, metadata and tensors (name, dtype, shape, bytes)");
-  app->add_option("FILE", o->file, "The weights file (.npz, .safetensors, ...)")->required();
+  app->add_option("FILE", o->file, "The weights file (.npz, .safetensors, ...)")
+      ->required()
+      ->type_name("PATH");
   app->add_flag("--json", o->json,
                 "Print one JSON object: {file, format, metadata, tensors: [{name, dtype, shape, "
                 "nbytes, sha256?}]}");

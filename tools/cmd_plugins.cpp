@@ -1,6 +1,7 @@
 // weightio plugins [--json]
 #include "commands.hpp"
 #include "human.hpp"
+#include "json_out.hpp"
 
 #include <weightio/weightio.hpp>
 
@@ -21,8 +22,8 @@ nlohmann::ordered_json dtype_names(const std::vector<weightio::DType> &dtypes) {
   return j;
 }
 
-void print_json(const std::vector<weightio::PluginInfo> &plugins,
-                const std::vector<weightio::PluginFailure> &failed) {
+void print_json_report(const std::vector<weightio::PluginInfo> &plugins,
+                       const std::vector<weightio::PluginFailure> &failed) {
   nlohmann::ordered_json j;
   j["plugins"] = nlohmann::ordered_json::array();
   for (const auto &p : plugins) {
@@ -48,7 +49,8 @@ void print_json(const std::vector<weightio::PluginInfo> &plugins,
   j["failed"] = nlohmann::ordered_json::array();
   for (const auto &f : failed)
     j["failed"].push_back({{"path", f.path.string()}, {"error", f.error}});
-  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  // One line per format (its dtype list included) and per failure.
+  print_json(std::cout, j, 4);
 }
 
 std::string join(const std::vector<std::string> &items, const std::string &sep,
@@ -107,7 +109,7 @@ Command add_plugins(CLI::App &parent) {
             const auto plugins = weightio::loaded_plugins();
             const auto failed = weightio::failed_plugins();
             if (*json)
-              print_json(plugins, failed);
+              print_json_report(plugins, failed);
             else
               print_text(plugins, failed);
             return 0;

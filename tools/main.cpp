@@ -10,13 +10,35 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <memory>
 #include <vector>
+
+namespace {
+
+// CLI11 shows a flag's default value in its name ("--compress{-1}"); the
+// help reads better without it (the description says what it means).
+class Formatter : public CLI::Formatter {
+public:
+  std::string make_option_name(const CLI::Option *opt, bool positional) const override {
+    std::string name = CLI::Formatter::make_option_name(opt, positional);
+    for (auto open = name.find('{'); open != std::string::npos; open = name.find('{')) {
+      const auto close = name.find('}', open);
+      if (close == std::string::npos)
+        break;
+      name.erase(open, close - open + 1);
+    }
+    return name;
+  }
+};
+
+} // namespace
 
 int main(int argc, char **argv) {
   using namespace wcli;
   CLI::App app{"weightio: inspect, convert, verify and compare ML weight files (.npz, "
                ".safetensors and any format a plugin adds)",
                "weightio"};
+  app.formatter(std::make_shared<Formatter>());
   app.set_version_flag("--version", std::string("weightio ") + weightio::version());
   app.require_subcommand(1);
   // Lets global options (--log-level) follow the subcommand too.
