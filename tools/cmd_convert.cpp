@@ -21,10 +21,16 @@ namespace {
 struct ConvertOptions {
   std::string in, out, format;
   std::vector<std::string> metadata;
-  int compress = 0;
-  CLI::Option *compress_opt = nullptr;
+  std::string compress; // empty: not given; "default": given without a level
   bool force = false;
 };
+
+// "0".."9" -> the level; nullopt for anything else ("default" included).
+std::optional<int> compression_level(const std::string &text) {
+  if (text.size() == 1 && text[0] >= '0' && text[0] <= '9')
+    return text[0] - '0';
+  return std::nullopt;
+}
 
 weightio::Metadata parse_metadata(const std::vector<std::string> &pairs) {
   weightio::Metadata md;
@@ -65,7 +71,7 @@ int run(const ConvertOptions &o) {
   const auto fmt = output_format(o);
   weightio::SaveOptions so;
   so.format = o.format;
-  so.compression = o.compress_opt->count() ? o.compress : 0;
+  so.compression = o.compress.empty() ? 0 : compression_level(o.compress).value_or(-1);
   // What the input holds goes over when the output can hold it; what the
   // user asked for explicitly goes to save_weights regardless, so that a
   // format that can't hold it refuses (exit 2) before anything is written.
@@ -108,13 +114,21 @@ Command add_convert(CLI::App &parent) {
       ->required()
       ->type_name("PATH");
   // A flag with a default value: "--compress" alone means the format's
-  // default level (-1), "--compress=6" a level. A separate word ("--compress
-  // 6") would be read as a third file, which the parser refuses.
-  o->compress_opt = app->add_flag("--compress{-1}", o->compress,
-                                  "Compress (npz: deflate) at the format's default level, or at "
-                                  "=LEVEL from 0 (stored) to 9")
-                        ->check(CLI::Range(-1, 9).description(""))
-                        ->type_name("[=LEVEL]");
+  // default level, "--compress=6" a level. A separate word ("--compress 6")
+  // would be read as a third file, which the parser refuses. The value is
+  // kept as text: CLI11 reads "=0" on an integer flag as "off", i.e. the
+  // flag's default, and level 0 (stored) must stay expressible.
+  app->add_flag("--compress{default}", o->compress,
+                "Compress (npz: deflate) at the format's default level, or at =LEVEL from 0 "
+                "(stored) to 9")
+      ->check(CLI::Validator(
+          [](const std::string &v) {
+            return v == "default" || compression_level(v)
+                       ? std::string()
+                       : "'" + v + "' is not a level from 0 to 9";
+          },
+          ""))
+      ->type_name("[=LEVEL]");
   app->add_option("--metadata", o->metadata,
                   "Add or replace a metadata entry (repeatable); exit 2 if OUT's format holds "
                   "no metadata")
