@@ -10,10 +10,10 @@
 #include <benchmark/benchmark.h>
 
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -29,10 +29,21 @@ struct Args {
   bool peak = false; // one untimed run with no warming: peak RSS only
 };
 
-long max_rss_kb() {
-  rusage r{};
-  getrusage(RUSAGE_SELF, &r);
-  return r.ru_maxrss;
+// Resident memory from /proc/self/status (VmRSS now, VmHWM the peak).
+long status_kb(const char *field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const size_t n = std::strlen(field);
+  while (std::getline(in, line))
+    if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':')
+      return std::stol(line.substr(n + 1));
+  throw std::runtime_error(std::string("no ") + field + " in /proc/self/status");
+}
+
+// Restarts the peak at the current RSS (Linux >= 4.0), so that the work done
+// to set an operation up (making its input file) is not taken for its peak.
+void reset_peak_rss() {
+  std::ofstream("/proc/self/clear_refs") << "5";
 }
 
 // Memory freed and idle for a moment goes back to the hypervisor and is slow
@@ -41,6 +52,15 @@ void warm_memory(uint64_t bytes) {
   auto p = allocate_aligned(bytes, 4096);
   std::memset(p.get(), 1, bytes);
   benchmark::DoNotOptimize(p.get());
+}
+
+// Every timed run starts from the same state: no old file to truncate or
+// unlink inside the timing (that frees a GiB of page cache), and no dirty
+// pages of earlier runs being written back on the other core.
+void start_clean(const std::string &output) {
+  if (!output.empty())
+    ::unlink(output.c_str());
+  ::sync();
 }
 
 // Reads every byte, as a consumer of the weights would.
@@ -80,13 +100,15 @@ void raw_write(const Workload &w, const fs::path &path, bool durable) {
       done += static_cast<uint64_t>(n);
     }
   }
-  if (durable)
-    ::fsync(fd);
+  if (durable && ::fsync(fd) != 0)
+    throw std::runtime_error("fsync failed");
   ::close(fd);
 }
 
 void raw_read(const fs::path &path, void *buffer, uint64_t size) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw std::runtime_error("open failed");
   uint64_t done = 0;
   while (done < size) {
     ssize_t n = ::read(fd, static_cast<char *>(buffer) + done, size - done);
@@ -128,7 +150,6 @@ int main(int argc, char **argv) {
   benchmark::Initialize(&rest_argc, rest.data());
 
   Workload w = load_workload(a.data, a.workload);
-  const long base_rss = max_rss_kb();
   const fs::path out = a.out;
   const std::string stem = (out / a.workload).string();
   const uint64_t warm_bytes = std::min<uint64_t>(w.params_bytes, uint64_t{1} << 30);
@@ -140,27 +161,39 @@ int main(int argc, char **argv) {
   compressed.compression = -1;
 
   std::function<void()> run;
-  std::function<void()> setup = [] {};   // files and buffers the op needs
+  std::function<void()> setup = [] {};      // files and buffers the op needs
   std::function<void()> warm_cache = [] {}; // page cache, for timed runs only
+  std::string output;                       // the file a save (re)creates
+  std::string mapped;                       // the file a load maps
   uint64_t file_bytes = 0;
   std::shared_ptr<void> read_buffer;
   const std::string npz = stem + ".weightio.npz", st = stem + ".weightio.safetensors";
   const auto &op = a.op;
   if (op == "raw_write" || op == "raw_write_fsync") {
-    run = [&, sync = op == "raw_write_fsync"] { raw_write(w, stem + ".raw", sync); };
+    output = stem + ".raw";
+    run = [&, sync = op == "raw_write_fsync"] { raw_write(w, output, sync); };
   } else if (op == "raw_read") {
     setup = [&] {
       raw_write(w, stem + ".raw", false);
+      // Touched now, so that the timed reads do not fault it in.
       read_buffer = allocate_aligned(w.params_bytes, 4096);
+      std::memset(read_buffer.get(), 0, w.params_bytes);
     };
+    warm_cache = [&] { raw_read(stem + ".raw", read_buffer.get(), w.params_bytes); };
     run = [&] { raw_read(stem + ".raw", read_buffer.get(), w.params_bytes); };
   } else if (op == "save_npz" || op == "save_npz_durable") {
+    output = npz;
     run = [&, o = op == "save_npz" ? fast : durable] { save_weights(npz, w.params, o); };
   } else if (op == "save_npz_compressed") {
-    run = [&] { save_weights(stem + ".weightio-compressed.npz", w.params, compressed); };
+    output = stem + ".weightio-compressed.npz";
+    run = [&] { save_weights(output, w.params, compressed); };
   } else if (op == "load_npz" || op == "load_npz_numpy") {
     const std::string file = op == "load_npz" ? npz : stem + ".numpy.npz";
-    setup = [&, file] {
+    mapped = file;
+    setup = [&, file, numpy_file = op == "load_npz_numpy"] {
+      // numpy's file can only come from numpy (numpy_bench.py savez).
+      if (numpy_file && !fs::exists(file))
+        throw std::runtime_error(file + " is missing: run numpy_bench.py savez first");
       if (!fs::exists(file))
         save_weights(file, w.params, fast);
     };
@@ -169,6 +202,8 @@ int main(int argc, char **argv) {
   } else if (op == "save_st" || op == "save_st_durable") {
     run = [&, o = op == "save_st" ? fast : durable] { save_weights(st, w.params, o); };
   } else if (op == "load_st_open" || op == "load_st_touch") {
+    if (op == "load_st_touch")
+      mapped = st;
     setup = [&] {
       if (!fs::exists(st))
         save_weights(st, w.params, fast);
@@ -185,26 +220,35 @@ int main(int argc, char **argv) {
 
   setup();
   if (a.peak) {
-    const long before = max_rss_kb();
+    // The file is in place; a save's destination is gone, as in timed runs.
+    start_clean(output);
+    reset_peak_rss();
+    const long base = status_kb("VmRSS");
     run();
-    std::cout << "{\"peak_over_base_kb\": " << (max_rss_kb() - base_rss)
-              << ", \"setup_over_base_kb\": " << (before - base_rss) << "}\n";
+    // A load that touches every byte has the whole mapping resident; what
+    // it costs beyond that is peak - mapped.
+    const uint64_t mapped_kb = mapped.empty() ? 0 : fs::file_size(mapped) / 1024;
+    std::cout << "{\"peak_over_base_kb\": " << (status_kb("VmHWM") - base)
+              << ", \"mapped_kb\": " << mapped_kb << "}\n";
     return 0;
   }
   warm_cache();
-  benchmark::RegisterBenchmark((op + "/" + a.workload).c_str(), [&](benchmark::State &state) {
-    for (auto _ : state) {
-      state.PauseTiming();
-      warm_memory(warm_bytes);
-      state.ResumeTiming();
-      run();
-    }
-    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * w.params_bytes));
-    if (op == "save_npz_compressed")
-      file_bytes = fs::file_size(stem + ".weightio-compressed.npz");
-    state.counters["file_bytes"] = static_cast<double>(file_bytes);
-    state.counters["params_bytes"] = static_cast<double>(w.params_bytes);
-  })
+  benchmark::RegisterBenchmark(
+      (op + "/" + a.workload).c_str(),
+      [&](benchmark::State &state) {
+        for (auto _ : state) {
+          state.PauseTiming();
+          start_clean(output);
+          warm_memory(warm_bytes);
+          state.ResumeTiming();
+          run();
+        }
+        state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * w.params_bytes));
+        if (op == "save_npz_compressed")
+          file_bytes = fs::file_size(stem + ".weightio-compressed.npz");
+        state.counters["file_bytes"] = static_cast<double>(file_bytes);
+        state.counters["params_bytes"] = static_cast<double>(w.params_bytes);
+      })
       ->Iterations(1)
       ->Repetitions(a.runs)
       ->UseRealTime()

@@ -7,7 +7,7 @@ RUNS "peak": one run without warming, for its peak RSS only.
 """
 import json
 import os
-import resource
+import re
 import sys
 import time
 
@@ -23,19 +23,42 @@ def warm(nbytes):
     del a
 
 
+def status_kb(field):
+    return int(re.search(field + r":\s+(\d+)", open("/proc/self/status").read()).group(1))
+
+
+def reset_peak_rss():
+    # As bench_main.cpp: the peak restarts at the current RSS (Linux >= 4.0).
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def start_clean(output):
+    # As bench_main.cpp: no old file to truncate inside the timing, and no
+    # dirty pages of the previous run being written back meanwhile.
+    if output and os.path.exists(output):
+        os.unlink(output)
+    os.sync()
+
+
 def main():
     op, name, data_dir, out_dir, runs = sys.argv[1:6]
     peak_only = runs == "peak"
     runs = 1 if peak_only else int(runs)
     arrays = workload.load_arrays(data_dir, name)
     params_bytes = sum(a.nbytes for a in arrays.values())
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     times = []
     path = os.path.join(out_dir, f"{name}.numpy.npz")
     if op == "savez_compressed":
         path = os.path.join(out_dir, f"{name}.numpy-compressed.npz")
+    saves = op in ("savez", "savez_compressed")
+    if peak_only:
+        start_clean(path if saves else None)
+        reset_peak_rss()
+    base_rss = status_kb("VmRSS")
     for _ in range(runs):
         if not peak_only:
+            start_clean(path if saves else None)
             warm(min(params_bytes, 1 << 30))
         if op in ("savez", "savez_compressed"):
             fn = np.savez if op == "savez" else np.savez_compressed
@@ -51,7 +74,7 @@ def main():
             del loaded
         else:
             raise SystemExit(f"unknown op {op}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = status_kb("VmHWM")
     out = {
         "side": "numpy",
         "op": op,
