@@ -12,8 +12,10 @@ namespace weightio::npz {
 class Crc32 {
 public:
   void update(const void *data, size_t size) {
-    // libdeflate takes size_t, but stays on the safe side of 32-bit callers.
-    value_ = libdeflate_crc32(value_, data, size);
+    // libdeflate_crc32(crc, NULL, n) returns the initial value, forgetting
+    // the bytes before: an empty tensor may come with a null pointer.
+    if (size != 0)
+      value_ = libdeflate_crc32(value_, data, size);
   }
   uint32_t value() const { return value_; }
 

@@ -21,6 +21,9 @@ std::optional<std::string_view> npy_descr(int32_t dtype);
 // needs 2.0, with numpy's room for the first axis to grow, padded so that
 // the data starts at a multiple of 64 bytes.
 std::string format_npy_header(std::string_view descr, const int64_t *shape, uint32_t ndim);
+// The same, appended to `out` (one buffer for all of a save's headers).
+void append_npy_header(std::string &out, std::string_view descr, const int64_t *shape,
+                       uint32_t ndim);
 
 // The fixed part before the dict: magic (6), version (2), length (2 or 4).
 inline constexpr size_t kNpyPreambleMin = 10;

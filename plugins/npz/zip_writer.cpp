@@ -5,13 +5,16 @@
 #include "zip_format.hpp"
 
 #include <algorithm>
+#include <climits>
 
 namespace weightio::npz {
 namespace {
 
-// Bytes CRC'd and then written per step: small enough to still be in the
-// CPU cache when the sink copies them, so the data is read from memory once.
-constexpr size_t kChunk = size_t{1} << 20;
+// A batch goes out when it holds this many bytes (one syscall per 16 MiB
+// costs nothing measurable, and bounds the time between progress reports)
+// or as many pieces as one writev takes.
+constexpr uint64_t kBatchBytes = uint64_t{16} << 20;
+constexpr size_t kBatchPieces = IOV_MAX;
 
 bool needs_utf8_flag(std::string_view name) {
   return std::any_of(name.begin(), name.end(),
@@ -24,137 +27,166 @@ uint32_t clamp32(uint64_t v, bool use_sentinel) {
 
 } // namespace
 
-std::string ZipWriter::local_header(const Entry &e, bool zip64, bool align) const {
-  std::string extra;
+void ZipWriter::append_local_header(std::string &out, const Entry &e, bool zip64,
+                                    bool align) const {
+  const std::string_view name = entry_name(e);
+  LeRecord<20 + 6 + zip::kDataAlignment> extra;
   if (zip64) {
     // In a local header the ZIP64 record must hold both sizes (APPNOTE 4.5.3).
-    put_le<uint16_t>(extra, zip::kZip64ExtraId);
-    put_le<uint16_t>(extra, 16);
-    put_le<uint64_t>(extra, e.uncompressed_size);
-    put_le<uint64_t>(extra, e.compressed_size);
+    extra.put<uint16_t>(zip::kZip64ExtraId);
+    extra.put<uint16_t>(16);
+    extra.put<uint64_t>(e.uncompressed_size);
+    extra.put<uint64_t>(e.compressed_size);
   }
   if (align) {
-    const uint64_t unpadded = e.local_offset + zip::kLocalHeaderSize + e.name.size() + extra.size();
+    const uint64_t unpadded = e.local_offset + zip::kLocalHeaderSize + name.size() + extra.size();
     uint64_t pad = (zip::kDataAlignment - unpadded % zip::kDataAlignment) % zip::kDataAlignment;
     if (pad < 6) // the smallest padding record: id, size, alignment
       pad += zip::kDataAlignment;
-    put_le<uint16_t>(extra, zip::kAlignExtraId);
-    put_le<uint16_t>(extra, static_cast<uint16_t>(pad - 4));
-    put_le<uint16_t>(extra, static_cast<uint16_t>(zip::kDataAlignment));
-    extra.append(pad - 6, '\0');
+    extra.put<uint16_t>(zip::kAlignExtraId);
+    extra.put<uint16_t>(static_cast<uint16_t>(pad - 4));
+    extra.put<uint16_t>(static_cast<uint16_t>(zip::kDataAlignment));
+    extra.zeros(pad - 6);
   }
-  std::string h;
-  h.reserve(zip::kLocalHeaderSize + e.name.size() + extra.size());
-  put_le<uint32_t>(h, zip::kLocalHeaderSig);
-  put_le<uint16_t>(h, zip64 ? zip::kVersionZip64 : zip::kVersionDefault);
-  put_le<uint16_t>(h, e.flags);
-  put_le<uint16_t>(h, e.method);
-  put_le<uint16_t>(h, zip::kDosTime);
-  put_le<uint16_t>(h, zip::kDosDate);
-  put_le<uint32_t>(h, e.crc);
-  put_le<uint32_t>(h, clamp32(e.compressed_size, zip64));
-  put_le<uint32_t>(h, clamp32(e.uncompressed_size, zip64));
-  put_le<uint16_t>(h, static_cast<uint16_t>(e.name.size()));
-  put_le<uint16_t>(h, static_cast<uint16_t>(extra.size()));
-  h += e.name;
-  h += extra;
-  return h;
+  LeRecord<zip::kLocalHeaderSize> h;
+  h.put<uint32_t>(zip::kLocalHeaderSig);
+  h.put<uint16_t>(zip64 ? zip::kVersionZip64 : zip::kVersionDefault);
+  h.put<uint16_t>(e.flags);
+  h.put<uint16_t>(e.method);
+  h.put<uint16_t>(zip::kDosTime);
+  h.put<uint16_t>(zip::kDosDate);
+  h.put<uint32_t>(e.crc);
+  h.put<uint32_t>(clamp32(e.compressed_size, zip64));
+  h.put<uint32_t>(clamp32(e.uncompressed_size, zip64));
+  h.put<uint16_t>(static_cast<uint16_t>(name.size()));
+  h.put<uint16_t>(static_cast<uint16_t>(extra.size()));
+  out += h.view();
+  out += name;
+  out += extra.view();
 }
 
-void ZipWriter::write_all(std::vector<wio_iovec> &batch) {
-  if (!batch.empty())
-    sink_.writev(batch.data(), batch.size());
-  batch.clear();
+std::string_view ZipWriter::entry_name(const Entry &e) const {
+  return std::string_view(names_).substr(e.name_offset, e.name_size);
 }
 
-void ZipWriter::add_stored(std::string_view name, std::span<const wio_iovec> pieces) {
-  Entry e{std::string(name), 0, zip::kMethodStored, 0, 0, 0, sink_.position()};
+ZipWriter::Entry ZipWriter::new_entry(std::string_view name, uint16_t method) {
+  Entry e{names_.size(), static_cast<uint16_t>(name.size()), 0, method, 0, 0, 0, position_};
   e.flags = needs_utf8_flag(name) ? zip::kFlagUtf8 : 0;
+  names_ += name;
+  return e;
+}
+
+void ZipWriter::add_header(const Entry &e, bool zip64, bool align) {
+  const size_t start = headers_.size();
+  append_local_header(headers_, e, zip64, align);
+  const size_t size = headers_.size() - start;
+  batch_.push_back({nullptr, start, size});
+  batch_bytes_ += size;
+  position_ += size;
+  if (batch_.size() >= kBatchPieces)
+    flush();
+}
+
+void ZipWriter::add_data(const void *data, size_t size) {
+  const auto *p = static_cast<const uint8_t *>(data);
+  while (size != 0) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(size, kBatchBytes));
+    batch_.push_back({p, 0, n});
+    batch_bytes_ += n;
+    position_ += n;
+    p += n;
+    size -= n;
+    if (batch_bytes_ >= kBatchBytes || batch_.size() >= kBatchPieces)
+      flush();
+  }
+}
+
+void ZipWriter::flush() {
+  if (batch_.empty())
+    return;
+  std::vector<wio_iovec> iov;
+  iov.reserve(batch_.size());
+  for (const Piece &p : batch_)
+    iov.push_back({p.data ? p.data : headers_.data() + p.offset, p.size});
+  sink_.writev(iov.data(), iov.size());
+  batch_.clear();
+  headers_.clear();
+  batch_bytes_ = 0;
+}
+
+void ZipWriter::add_stored(std::string_view name, std::span<const wio_iovec> pieces, uint32_t crc) {
+  Entry e = new_entry(name, zip::kMethodStored);
+  e.crc = crc;
   for (const auto &p : pieces)
     e.uncompressed_size += p.size;
   e.compressed_size = e.uncompressed_size;
   const bool zip64 = force_zip64_ || e.uncompressed_size >= zip::kMax32;
-  const std::string header = local_header(e, zip64, /*align=*/true);
-
-  Crc32 crc;
-  std::vector<wio_iovec> batch{{header.data(), header.size()}};
-  size_t batch_bytes = 0;
-  for (const auto &p : pieces) {
-    const auto *bytes = static_cast<const uint8_t *>(p.data);
-    for (size_t off = 0; off < p.size; off += kChunk) {
-      const size_t len = std::min(kChunk, p.size - off);
-      crc.update(bytes + off, len);
-      batch.push_back({bytes + off, len});
-      batch_bytes += len;
-      if (batch_bytes >= kChunk) {
-        write_all(batch);
-        batch_bytes = 0;
-      }
-    }
-  }
-  write_all(batch);
-  e.crc = crc.value();
-  uint8_t crc_le[4];
-  store_le<uint32_t>(crc_le, e.crc);
-  sink_.pwrite(e.local_offset + 14, crc_le, sizeof crc_le);
+  add_header(e, zip64, /*align=*/true);
+  for (const auto &p : pieces)
+    add_data(p.data, p.size);
   entries_.push_back(std::move(e));
 }
 
 void ZipWriter::add_deflated(std::string_view name, std::span<const wio_iovec> compressed,
                              uint32_t crc, uint64_t uncompressed_size) {
-  Entry e{std::string(name), 0, zip::kMethodDeflate, crc, 0, uncompressed_size, sink_.position()};
-  e.flags = needs_utf8_flag(name) ? zip::kFlagUtf8 : 0;
+  Entry e = new_entry(name, zip::kMethodDeflate);
+  e.crc = crc;
+  e.uncompressed_size = uncompressed_size;
   for (const auto &p : compressed)
     e.compressed_size += p.size;
   const bool zip64 =
       force_zip64_ || e.uncompressed_size >= zip::kMax32 || e.compressed_size >= zip::kMax32;
-  const std::string header = local_header(e, zip64, /*align=*/false);
-  std::vector<wio_iovec> batch{{header.data(), header.size()}};
-  batch.insert(batch.end(), compressed.begin(), compressed.end());
-  write_all(batch);
+  add_header(e, zip64, /*align=*/false);
+  for (const auto &p : compressed)
+    add_data(p.data, p.size);
+  flush();
   entries_.push_back(std::move(e));
 }
 
 void ZipWriter::finish() {
-  const uint64_t cd_offset = sink_.position();
+  flush();
+  const uint64_t cd_offset = position_;
   std::string cd;
+  cd.reserve(entries_.size() * (zip::kCentralHeaderSize + 28) + names_.size() + 100);
   for (const Entry &e : entries_) {
     // Only the fields that overflow go into the central ZIP64 record, in
     // this order (APPNOTE 4.5.3); forcing ZIP64 puts all three there.
     const bool big_u = force_zip64_ || e.uncompressed_size >= zip::kMax32;
     const bool big_c = force_zip64_ || e.compressed_size >= zip::kMax32;
     const bool big_o = force_zip64_ || e.local_offset >= zip::kMax32;
-    std::string extra;
+    LeRecord<28> extra;
     if (big_u || big_c || big_o) {
-      put_le<uint16_t>(extra, zip::kZip64ExtraId);
-      put_le<uint16_t>(extra, static_cast<uint16_t>(8 * (big_u + big_c + big_o)));
+      extra.put<uint16_t>(zip::kZip64ExtraId);
+      extra.put<uint16_t>(static_cast<uint16_t>(8 * (big_u + big_c + big_o)));
       if (big_u)
-        put_le<uint64_t>(extra, e.uncompressed_size);
+        extra.put<uint64_t>(e.uncompressed_size);
       if (big_c)
-        put_le<uint64_t>(extra, e.compressed_size);
+        extra.put<uint64_t>(e.compressed_size);
       if (big_o)
-        put_le<uint64_t>(extra, e.local_offset);
+        extra.put<uint64_t>(e.local_offset);
     }
-    const uint16_t version = extra.empty() ? zip::kVersionDefault : zip::kVersionZip64;
-    put_le<uint32_t>(cd, zip::kCentralHeaderSig);
-    put_le<uint16_t>(cd, zip::kMadeByUnix | version);
-    put_le<uint16_t>(cd, version);
-    put_le<uint16_t>(cd, e.flags);
-    put_le<uint16_t>(cd, e.method);
-    put_le<uint16_t>(cd, zip::kDosTime);
-    put_le<uint16_t>(cd, zip::kDosDate);
-    put_le<uint32_t>(cd, e.crc);
-    put_le<uint32_t>(cd, clamp32(e.compressed_size, big_c));
-    put_le<uint32_t>(cd, clamp32(e.uncompressed_size, big_u));
-    put_le<uint16_t>(cd, static_cast<uint16_t>(e.name.size()));
-    put_le<uint16_t>(cd, static_cast<uint16_t>(extra.size()));
-    put_le<uint16_t>(cd, 0);              // comment
-    put_le<uint16_t>(cd, 0);              // disk
-    put_le<uint16_t>(cd, 0);              // internal attributes
-    put_le<uint32_t>(cd, 0100644u << 16); // a regular file, rw-r--r--
-    put_le<uint32_t>(cd, clamp32(e.local_offset, big_o));
-    cd += e.name;
-    cd += extra;
+    const uint16_t version = extra.size() == 0 ? zip::kVersionDefault : zip::kVersionZip64;
+    LeRecord<zip::kCentralHeaderSize> h;
+    h.put<uint32_t>(zip::kCentralHeaderSig);
+    h.put<uint16_t>(zip::kMadeByUnix | version);
+    h.put<uint16_t>(version);
+    h.put<uint16_t>(e.flags);
+    h.put<uint16_t>(e.method);
+    h.put<uint16_t>(zip::kDosTime);
+    h.put<uint16_t>(zip::kDosDate);
+    h.put<uint32_t>(e.crc);
+    h.put<uint32_t>(clamp32(e.compressed_size, big_c));
+    h.put<uint32_t>(clamp32(e.uncompressed_size, big_u));
+    h.put<uint16_t>(e.name_size);
+    h.put<uint16_t>(static_cast<uint16_t>(extra.size()));
+    h.put<uint16_t>(0);              // comment
+    h.put<uint16_t>(0);              // disk
+    h.put<uint16_t>(0);              // internal attributes
+    h.put<uint32_t>(0100644u << 16); // a regular file, rw-r--r--
+    h.put<uint32_t>(clamp32(e.local_offset, big_o));
+    cd += h.view();
+    cd += entry_name(e);
+    cd += extra.view();
   }
   const uint64_t count = entries_.size();
   const uint64_t cd_size = cd.size();
