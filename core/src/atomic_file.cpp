@@ -21,8 +21,8 @@ namespace fs = std::filesystem;
 namespace {
 
 [[noreturn]] void io_fail(const fs::path &file, const std::string &what, int err) {
-  throw IoError(ErrorCode::Io, "cannot save '" + file.string() + "': " + what + ": " +
-                                   std::strerror(err),
+  throw IoError(ErrorCode::Io,
+                "cannot save '" + file.string() + "': " + what + ": " + std::strerror(err),
                 file.string());
 }
 
@@ -82,7 +82,8 @@ AtomicFile::AtomicFile(const fs::path &target) : target_(target) {
   remove_stale_temporaries();
 
   for (int attempt = 0; attempt < 16; ++attempt) {
-    fs::path temp = dir / (temp_prefix(resolved_) + std::to_string(::getpid()) + "-" + random_suffix());
+    fs::path temp =
+        dir / (temp_prefix(resolved_) + std::to_string(::getpid()) + "-" + random_suffix());
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
       if (errno == EEXIST)
@@ -97,7 +98,8 @@ AtomicFile::AtomicFile(const fs::path &target) : target_(target) {
     }
     // Another save's stale-file sweep may have removed our file between
     // open and flock; only a file still at its name is ours to use.
-    struct stat by_fd {}, by_name {};
+    struct stat by_fd {
+    }, by_name{};
     if (::fstat(fd, &by_fd) != 0 || ::stat(temp.c_str(), &by_name) != 0 ||
         by_fd.st_ino != by_name.st_ino || by_fd.st_dev != by_name.st_dev) {
       ::close(fd);

@@ -8,7 +8,9 @@ static_assert(static_cast<int32_t>(DType::F6_E3M2) == WIO_DTYPE_F6_E3M2);
 static_assert(static_cast<int32_t>(DType::C128) == WIO_DTYPE_C128);
 static_assert(static_cast<int32_t>(DType::BF16) == WIO_DTYPE_BF16);
 
-uint32_t dtype_bits(DType d) noexcept { return sdk::dtype_info(static_cast<int32_t>(d)).bits; }
+uint32_t dtype_bits(DType d) noexcept {
+  return sdk::dtype_info(static_cast<int32_t>(d)).bits;
+}
 
 std::string_view dtype_name(DType d) noexcept {
   return sdk::dtype_info(static_cast<int32_t>(d)).name;
@@ -24,6 +26,8 @@ uint64_t dtype_alignment(DType d) noexcept {
   return sdk::dtype_alignment(static_cast<int32_t>(d));
 }
 
-bool dtype_valid(int32_t value) noexcept { return sdk::dtype_valid(value); }
+bool dtype_valid(int32_t value) noexcept {
+  return sdk::dtype_valid(value);
+}
 
 } // namespace weightio

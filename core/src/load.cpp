@@ -141,8 +141,7 @@ private:
                         file_);
     std::string name(t->name.data ? t->name.data : "", t->name.size);
     if (!dtype_valid(t->dtype))
-      fail("returned tensor '" + name + "' with an invalid dtype value " +
-               std::to_string(t->dtype),
+      fail("returned tensor '" + name + "' with an invalid dtype value " + std::to_string(t->dtype),
            name);
     if (t->ndim > 0 && t->shape == nullptr)
       fail("returned tensor '" + name + "' with a null shape", name);
@@ -200,8 +199,7 @@ private:
   bool wanted(const std::string &name) {
     if (out_.contains(name))
       throw FormatError(ErrorCode::InvalidFile,
-                        "cannot load '" + file_ + "': the tensor name '" + name +
-                            "' appears twice",
+                        "cannot load '" + file_ + "': the tensor name '" + name + "' appears twice",
                         file_, name);
     return o_.only.empty() || o_.only.count(name) != 0;
   }
@@ -211,7 +209,8 @@ private:
       // A null pointer with a length would make the copy read past "".
       if ((key.data == nullptr && key.size != 0) || (value.data == nullptr && value.size != 0))
         s.fail("emitted metadata with a null string");
-      std::string k(key.data ? key.data : "", key.size), v(value.data ? value.data : "", value.size);
+      std::string k(key.data ? key.data : "", key.size),
+          v(value.data ? value.data : "", value.size);
       if (!s.out_.metadata.emplace(std::move(k), std::move(v)).second)
         throw FormatError(ErrorCode::InvalidFile,
                           "cannot load '" + s.file_ + "': metadata key '" +

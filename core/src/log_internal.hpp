@@ -6,5 +6,7 @@
 #include <spdlog/logger.h>
 
 namespace weightio {
-inline spdlog::logger &log() { return *logger(); }
+inline spdlog::logger &log() {
+  return *logger();
+}
 } // namespace weightio

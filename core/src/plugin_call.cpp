@@ -5,16 +5,14 @@
 namespace weightio::detail {
 
 void throw_plugin_status(int32_t status, const char *message, std::exception_ptr host_error,
-                         const std::string &file, const PluginLibrary &plugin,
-                         const char *action) {
+                         const std::string &file, const PluginLibrary &plugin, const char *action) {
   if (host_error)
     std::rethrow_exception(host_error);
   std::string msg(message, ::strnlen(message, kPluginErrorSize));
   if (msg.empty())
     msg = "the plugin reported an error without a message";
-  const std::string text = "cannot " + std::string(action) + " '" + file + "': " + msg +
-                           " [" + plugin.info().name + " plugin, '" + plugin.path().string() +
-                           "']";
+  const std::string text = "cannot " + std::string(action) + " '" + file + "': " + msg + " [" +
+                           plugin.info().name + " plugin, '" + plugin.path().string() + "']";
   switch (status) {
   case WIO_ERR_INVALID_FILE:
     throw FormatError(ErrorCode::InvalidFile, text, file);

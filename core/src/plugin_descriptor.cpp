@@ -30,8 +30,8 @@ std::string check_extension(const char *ext) {
     const char c = *p;
     if (c == '.' && p == ext)
       return std::string("extension '") + ext + "' starts with a dot (declare it without)";
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-                    c == '.';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
     if (!ok)
       return std::string("extension '") + ext +
              "' has a character other than lowercase letters, digits, '.', '_' or '-'";

@@ -45,8 +45,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
   if (!self->lib_->has(WEIGHTIO_PLUGIN_ENTRY_SYMBOL))
     plugin_fail(file, "is not a weightio plugin: it does not export '" +
                           std::string(WEIGHTIO_PLUGIN_ENTRY_SYMBOL) + "'");
-  auto &entry =
-      self->lib_->get<const wio_plugin *(uint32_t)>(WEIGHTIO_PLUGIN_ENTRY_SYMBOL);
+  auto &entry = self->lib_->get<const wio_plugin *(uint32_t)>(WEIGHTIO_PLUGIN_ENTRY_SYMBOL);
   const wio_plugin *desc = entry(WEIGHTIO_ABI_VERSION);
   if (auto why = check_descriptor(desc); !why.empty())
     plugin_fail(file, why);

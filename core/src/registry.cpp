@@ -112,7 +112,8 @@ public:
                         prefix(path.string()) +
                             (ext.empty() ? std::string("the file name has no extension")
                                          : "no plugin handles the extension '" + ext + "'") +
-                            known_locked() + failures_locked(lower(ext.empty() ? "" : ext.substr(1))),
+                            known_locked() +
+                            failures_locked(lower(ext.empty() ? "" : ext.substr(1))),
                         path.string());
     }
     // Several formats of one plugin sharing an extension are the plugin's
@@ -273,7 +274,9 @@ private:
   std::map<std::string, fs::path> preferred_;
 };
 
-FormatInfo checked_info(const detail::ResolvedFormat &r) { return r.format->info; }
+FormatInfo checked_info(const detail::ResolvedFormat &r) {
+  return r.format->info;
+}
 
 } // namespace
 
@@ -289,10 +292,10 @@ ResolvedFormat resolve_format(const fs::path &path, const std::string &format_na
   const bool ok = need == Need::Read ? r.format->info.can_read : r.format->info.can_write;
   if (!ok)
     throw UnsupportedError(ErrorCode::UnsupportedOption,
-                      "'" + path.string() + "': the " + r.format->info.name + " plugin ('" +
-                          r.plugin->path().string() + "') cannot " +
-                          (need == Need::Read ? "read" : "write") + " files",
-                      path.string());
+                           "'" + path.string() + "': the " + r.format->info.name + " plugin ('" +
+                               r.plugin->path().string() + "') cannot " +
+                               (need == Need::Read ? "read" : "write") + " files",
+                           path.string());
   return r;
 }
 
@@ -300,12 +303,18 @@ ResolvedFormat probe_format(const uint8_t *head, size_t size) {
   return Registry::instance().probe(head, size);
 }
 
-std::string known_extensions() { return Registry::instance().known(); }
+std::string known_extensions() {
+  return Registry::instance().known();
+}
 
 } // namespace detail
 
-std::vector<PluginInfo> loaded_plugins() { return Registry::instance().loaded(); }
-std::vector<PluginFailure> failed_plugins() { return Registry::instance().failed(); }
+std::vector<PluginInfo> loaded_plugins() {
+  return Registry::instance().loaded();
+}
+std::vector<PluginFailure> failed_plugins() {
+  return Registry::instance().failed();
+}
 
 void add_plugin_path(const fs::path &p, bool throw_on_error) {
   Registry::instance().add_path(p, throw_on_error);

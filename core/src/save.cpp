@@ -38,19 +38,17 @@ void check_capabilities(const FormatInfo &f, const PluginLibrary &plugin, const 
                              file, name);
   }
   if (!o.metadata.empty() && !f.metadata)
-    throw UnsupportedError(ErrorCode::UnsupportedOption,
-                           "cannot save '" + file + "': the " + f.name +
-                               " format holds no metadata" + who,
-                           file);
+    throw UnsupportedError(
+        ErrorCode::UnsupportedOption,
+        "cannot save '" + file + "': the " + f.name + " format holds no metadata" + who, file);
   if (o.compression != 0 && !f.compression)
-    throw UnsupportedError(ErrorCode::UnsupportedOption,
-                           "cannot save '" + file + "': the " + f.name +
-                               " format does not compress" + who,
-                           file);
+    throw UnsupportedError(
+        ErrorCode::UnsupportedOption,
+        "cannot save '" + file + "': the " + f.name + " format does not compress" + who, file);
   if (o.compression < -1 || o.compression > 9)
     throw Error(ErrorCode::InvalidArgument,
-                "cannot save '" + file + "': compression level " +
-                    std::to_string(o.compression) + " is not in -1..9",
+                "cannot save '" + file + "': compression level " + std::to_string(o.compression) +
+                    " is not in -1..9",
                 file);
 }
 
@@ -100,7 +98,7 @@ void save_weights(const fs::path &path, const FlatParams &params, const SaveOpti
   ResolvedFormat fmt = resolve_format(path, options.format, Need::Write);
   check_capabilities(fmt.format->info, *fmt.plugin, params, options, file);
   AtomicFile out(path);
-  FileSink sink(out.fd(), path);
+  FileSink sink(out.fd(), path, options.durable);
   run_writer(fmt, params, options, sink, file);
   out.commit(options.durable);
   log().debug("saved {} tensors to '{}' ({})", params.size(), file, fmt.format->info.name);

@@ -22,8 +22,8 @@ std::string shape_text(const Shape &shape) {
 uint64_t shape_numel(const Shape &shape) {
   auto n = sdk::checked_numel(shape.data(), static_cast<uint32_t>(shape.size()));
   if (!n)
-    throw Error(ErrorCode::InvalidArgument,
-                "invalid shape " + shape_text(shape) + ": negative extent or element count overflow");
+    throw Error(ErrorCode::InvalidArgument, "invalid shape " + shape_text(shape) +
+                                                ": negative extent or element count overflow");
   return *n;
 }
 
@@ -40,8 +40,8 @@ uint64_t shape_nbytes(DType dtype, const Shape &shape) {
 TensorView::TensorView(DType dtype, Shape shape, const void *data)
     : dtype_(dtype), shape_(std::move(shape)), data_(data) {
   if (!dtype_valid(static_cast<int32_t>(dtype)))
-    throw Error(ErrorCode::InvalidArgument, "invalid dtype value " +
-                                                std::to_string(static_cast<int32_t>(dtype)));
+    throw Error(ErrorCode::InvalidArgument,
+                "invalid dtype value " + std::to_string(static_cast<int32_t>(dtype)));
   nbytes_ = shape_nbytes(dtype_, shape_);
   if (data_ == nullptr && nbytes_ != 0)
     throw Error(ErrorCode::InvalidArgument, "tensor data is null but the shape " +
@@ -49,7 +49,9 @@ TensorView::TensorView(DType dtype, Shape shape, const void *data)
                                                 std::to_string(nbytes_) + " bytes");
 }
 
-uint64_t TensorView::numel() const { return shape_numel(shape_); }
+uint64_t TensorView::numel() const {
+  return shape_numel(shape_);
+}
 
 void TensorView::check_element_type(size_t size) const {
   if (size == 1 || size * 8 == dtype_bits(dtype_))

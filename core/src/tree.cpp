@@ -22,9 +22,9 @@ struct Flattener {
     case ParamTree::Kind::Leaf: {
       auto [it, inserted] = origin.try_emplace(prefix, path);
       if (!inserted)
-        throw Error(ErrorCode::InvalidArgument, "parameter tree keys collide: " + it->second +
-                                                    " and " + path + " both flatten to '" +
-                                                    prefix + "'",
+        throw Error(ErrorCode::InvalidArgument,
+                    "parameter tree keys collide: " + it->second + " and " + path +
+                        " both flatten to '" + prefix + "'",
                     {}, prefix);
       out.emplace(prefix, node.leaf());
       return;
@@ -54,7 +54,8 @@ bool is_index(std::string_view s, size_t &value) {
 
 // One level of MLX's tree_unflatten over (remaining key, full key, leaf).
 template <class Leaf>
-BasicTree<Leaf> build(std::vector<std::tuple<std::string_view, const std::string *, const Leaf *>> &entries) {
+BasicTree<Leaf>
+build(std::vector<std::tuple<std::string_view, const std::string *, const Leaf *>> &entries) {
   using Tree = BasicTree<Leaf>;
   // A single entry whose remaining key is empty is the leaf itself.
   if (entries.size() == 1 && std::get<0>(entries[0]).empty())
@@ -62,7 +63,8 @@ BasicTree<Leaf> build(std::vector<std::tuple<std::string_view, const std::string
 
   // Group by the first key component, keeping first-seen order.
   std::vector<std::string_view> order;
-  std::map<std::string_view, std::vector<std::tuple<std::string_view, const std::string *, const Leaf *>>>
+  std::map<std::string_view,
+           std::vector<std::tuple<std::string_view, const std::string *, const Leaf *>>>
       groups;
   for (auto &[rest, full, leaf] : entries) {
     if (rest.empty()) {
@@ -76,7 +78,8 @@ BasicTree<Leaf> build(std::vector<std::tuple<std::string_view, const std::string
     }
     const size_t dot = rest.find('.');
     std::string_view head = rest.substr(0, dot);
-    std::string_view tail = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+    std::string_view tail =
+        dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
     auto [it, inserted] = groups.try_emplace(head);
     if (inserted)
       order.push_back(head);
@@ -128,8 +131,12 @@ FlatParams flatten(const ParamTree &tree) {
   return std::move(f.out);
 }
 
-ParamTree unflatten(const FlatParams &flat) { return unflatten_impl<TensorView>(flat); }
+ParamTree unflatten(const FlatParams &flat) {
+  return unflatten_impl<TensorView>(flat);
+}
 
-WeightTree unflatten(const Weights &weights) { return unflatten_impl<Tensor>(weights); }
+WeightTree unflatten(const Weights &weights) {
+  return unflatten_impl<Tensor>(weights);
+}
 
 } // namespace weightio

@@ -1,5 +1,7 @@
 #include <weightio/version.hpp>
 
 namespace weightio {
-const char *version() noexcept { return WEIGHTIO_VERSION_STRING; }
+const char *version() noexcept {
+  return WEIGHTIO_VERSION_STRING;
+}
 } // namespace weightio

@@ -24,13 +24,17 @@ static int32_t set_error(char *error, size_t size, int32_t status, const char *t
   return status;
 }
 
-static uint64_t align64(uint64_t x) { return (x + 63u) & ~(uint64_t)63u; }
+static uint64_t align64(uint64_t x) {
+  return (x + 63u) & ~(uint64_t)63u;
+}
 
 static uint64_t entry_size(const wio_tensor_in *t) {
   return 4u + t->name.size + 4u + 4u + 8u * (uint64_t)t->ndim + 8u + 8u;
 }
 
-static int32_t put(const wio_sink *s, const void *p, size_t n) { return s->write(s->ctx, p, n); }
+static int32_t put(const wio_sink *s, const void *p, size_t n) {
+  return s->write(s->ctx, p, n);
+}
 
 static int32_t rawt_write(const wio_write_request *req, char *error, size_t error_size) {
   static const uint8_t zeros[64] = {0};

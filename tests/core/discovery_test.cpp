@@ -44,9 +44,9 @@ TEST(Discovery, EnvPathFolderLoadsEveryPluginInIt) {
 }
 
 TEST(Discovery, QuietByDefault) {
-  auto r = wtest::run_command({WEIGHTIO_REGISTRY_PROBE},
-                              {"WEIGHTIO_PLUGIN_PATH=" + wtest::test_plugin("rawt").string(),
-                               "WEIGHTIO_LOG_LEVEL="});
+  auto r = wtest::run_command(
+      {WEIGHTIO_REGISTRY_PROBE},
+      {"WEIGHTIO_PLUGIN_PATH=" + wtest::test_plugin("rawt").string(), "WEIGHTIO_LOG_LEVEL="});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_TRUE(r.err.empty()) << r.err;
 }

@@ -14,17 +14,28 @@ TEST(DType, TableMatchesSafetensorsNamesAndWidths) {
     uint32_t bits;
   };
   const Row rows[] = {
-      {DType::BOOL, "BOOL", 8},        {DType::U8, "U8", 8},
-      {DType::I8, "I8", 8},            {DType::U16, "U16", 16},
-      {DType::I16, "I16", 16},         {DType::U32, "U32", 32},
-      {DType::I32, "I32", 32},         {DType::U64, "U64", 64},
-      {DType::I64, "I64", 64},         {DType::F16, "F16", 16},
-      {DType::BF16, "BF16", 16},       {DType::F32, "F32", 32},
-      {DType::F64, "F64", 64},         {DType::C64, "C64", 64},
-      {DType::C128, "C128", 128},      {DType::F8_E4M3, "F8_E4M3", 8},
-      {DType::F8_E5M2, "F8_E5M2", 8},  {DType::F8_E8M0, "F8_E8M0", 8},
-      {DType::F8_E4M3FNUZ, "F8_E4M3FNUZ", 8}, {DType::F8_E5M2FNUZ, "F8_E5M2FNUZ", 8},
-      {DType::F4, "F4", 4},            {DType::F6_E2M3, "F6_E2M3", 6},
+      {DType::BOOL, "BOOL", 8},
+      {DType::U8, "U8", 8},
+      {DType::I8, "I8", 8},
+      {DType::U16, "U16", 16},
+      {DType::I16, "I16", 16},
+      {DType::U32, "U32", 32},
+      {DType::I32, "I32", 32},
+      {DType::U64, "U64", 64},
+      {DType::I64, "I64", 64},
+      {DType::F16, "F16", 16},
+      {DType::BF16, "BF16", 16},
+      {DType::F32, "F32", 32},
+      {DType::F64, "F64", 64},
+      {DType::C64, "C64", 64},
+      {DType::C128, "C128", 128},
+      {DType::F8_E4M3, "F8_E4M3", 8},
+      {DType::F8_E5M2, "F8_E5M2", 8},
+      {DType::F8_E8M0, "F8_E8M0", 8},
+      {DType::F8_E4M3FNUZ, "F8_E4M3FNUZ", 8},
+      {DType::F8_E5M2FNUZ, "F8_E5M2FNUZ", 8},
+      {DType::F4, "F4", 4},
+      {DType::F6_E2M3, "F6_E2M3", 6},
       {DType::F6_E3M2, "F6_E3M2", 6},
   };
   EXPECT_EQ(std::size(rows), static_cast<size_t>(kDTypeCount));
@@ -57,10 +68,10 @@ TEST(DType, AlignmentIsComponentSize) {
 }
 
 TEST(Shape, SubByteTypesCountBits) {
-  EXPECT_EQ(shape_nbytes(DType::F4, {3, 2}), 3u);  // 6 x 4 bits
-  EXPECT_EQ(shape_nbytes(DType::F6_E2M3, {4}), 3u); // 4 x 6 bits
-  EXPECT_THROW(shape_nbytes(DType::F4, {3}), Error);       // 12 bits: not whole bytes
-  EXPECT_THROW(shape_nbytes(DType::F6_E3M2, {3}), Error);  // 18 bits
+  EXPECT_EQ(shape_nbytes(DType::F4, {3, 2}), 3u);         // 6 x 4 bits
+  EXPECT_EQ(shape_nbytes(DType::F6_E2M3, {4}), 3u);       // 4 x 6 bits
+  EXPECT_THROW(shape_nbytes(DType::F4, {3}), Error);      // 12 bits: not whole bytes
+  EXPECT_THROW(shape_nbytes(DType::F6_E3M2, {3}), Error); // 18 bits
   EXPECT_EQ(shape_nbytes(DType::C128, {2}), 32u);
   EXPECT_EQ(shape_nbytes(DType::F32, {}), 4u); // scalar
   EXPECT_EQ(shape_nbytes(DType::F32, {0, 7}), 0u);

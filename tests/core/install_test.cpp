@@ -32,8 +32,8 @@ TEST(Install, OutOfTreeConsumerAndCPluginWorkAndThePrefixIsRelocatable) {
 
   const fs::path src = WEIGHTIO_SOURCE_DIR;
   const std::string cmake_prefix = "-DCMAKE_PREFIX_PATH=" + prefix.string();
-  run_ok({"cmake", "-S", (src / "examples" / "c_plugin").string(), "-B", (tmp / "b-plugin").string(),
-          cmake_prefix});
+  run_ok({"cmake", "-S", (src / "examples" / "c_plugin").string(), "-B",
+          (tmp / "b-plugin").string(), cmake_prefix});
   run_ok({"cmake", "--build", (tmp / "b-plugin").string()});
   const fs::path plugin = tmp / "b-plugin" / "weightio_rawt.so";
   ASSERT_TRUE(fs::exists(plugin));

@@ -28,8 +28,8 @@ TEST(LoadInto, StrictReportsEveryProblemByName) {
   std::vector<float> w(6), b(4);
   std::vector<double> missing(1);
   MutableParams dst;
-  dst.emplace("w", {DType::F64, {2, 3}, w.data()});  // dtype differs
-  dst.emplace("b", {DType::F32, {4}, b.data()});     // shape differs
+  dst.emplace("w", {DType::F64, {2, 3}, w.data()});       // dtype differs
+  dst.emplace("b", {DType::F32, {4}, b.data()});          // shape differs
   dst.emplace("gone", {DType::F64, {1}, missing.data()}); // not in the file
   try {
     load_weights_into(dir / "m.rawt", dst, /*strict=*/true);

@@ -129,8 +129,7 @@ TEST(PluginHost, TooSmallStructIsRefused) {
 
 TEST(PluginHost, PluginThatDeclinesIsRefused) {
   load_test_plugin("declines");
-  EXPECT_NE(failure_for("declines").find("declined"), std::string::npos)
-      << failure_for("declines");
+  EXPECT_NE(failure_for("declines").find("declined"), std::string::npos) << failure_for("declines");
 }
 
 TEST(PluginHost, GarbageFileFailsToLoadWithReason) {
@@ -238,9 +237,8 @@ TEST(PluginHost, CoreChecksWhatReadersReturn) {
   load_test_plugin("liar");
   wtest::TempDir dir;
   const std::pair<char, const char *> cases[] = {
-      {'d', "invalid dtype"},         {'s', "does not match"},
-      {'o', "outside the file"},      {'b', "did not allocate"},
-      {'n', "appears twice"},
+      {'d', "invalid dtype"},    {'s', "does not match"}, {'o', "outside the file"},
+      {'b', "did not allocate"}, {'n', "appears twice"},
   };
   for (auto [mode, expect] : cases) {
     std::vector<uint8_t> bytes(32, 0);
@@ -251,8 +249,7 @@ TEST(PluginHost, CoreChecksWhatReadersReturn) {
       load_weights(path);
       ADD_FAILURE() << "mode " << mode << " accepted";
     } catch (const Error &e) {
-      EXPECT_NE(std::string(e.what()).find(expect), std::string::npos)
-          << mode << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find(expect), std::string::npos) << mode << ": " << e.what();
       EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
     }
   }

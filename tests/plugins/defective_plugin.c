@@ -91,7 +91,9 @@ static const wio_plugin kPlugin = {
 
 #if defined(VARIANT_NO_ENTRY)
 /* Exports a different name: not a weightio plugin. */
-WEIGHTIO_PLUGIN_EXPORT const wio_plugin *some_other_entry(void) { return &kPlugin; }
+WEIGHTIO_PLUGIN_EXPORT const wio_plugin *some_other_entry(void) {
+  return &kPlugin;
+}
 #else
 WEIGHTIO_PLUGIN_EXPORT const wio_plugin *weightio_plugin_entry(uint32_t host_abi_version) {
   (void)host_abi_version;

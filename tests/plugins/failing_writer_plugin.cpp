@@ -15,15 +15,23 @@ int32_t write(const wio_write_request *req, char *error, size_t size) {
   });
 }
 
-int32_t probe(const uint8_t *, size_t) { return WIO_PROBE_NO; }
+int32_t probe(const uint8_t *, size_t) {
+  return WIO_PROBE_NO;
+}
 
 const char *const kExtensions[] = {"failw", nullptr};
-const wio_format kFormat = {sizeof(wio_format), "failw", "fails half-way", kExtensions,
-                            WIO_CAP_WRITE, ~uint64_t{0} >> (64 - WIO_DTYPE_COUNT_V1), probe,
-                            write, nullptr};
+const wio_format kFormat = {sizeof(wio_format),
+                            "failw",
+                            "fails half-way",
+                            kExtensions,
+                            WIO_CAP_WRITE,
+                            ~uint64_t{0} >> (64 - WIO_DTYPE_COUNT_V1),
+                            probe,
+                            write,
+                            nullptr};
 const wio_format *const kFormats[] = {&kFormat};
-const wio_plugin kPlugin = {sizeof(wio_plugin), WEIGHTIO_ABI_VERSION, "failw", "0.0.1", kFormats,
-                            1, nullptr};
+const wio_plugin kPlugin = {
+    sizeof(wio_plugin), WEIGHTIO_ABI_VERSION, "failw", "0.0.1", kFormats, 1, nullptr};
 
 } // namespace
 

@@ -41,14 +41,16 @@ int32_t read(const wio_read_request *req, char *error, size_t size) {
   });
 }
 
-int32_t probe(const uint8_t *, size_t) { return WIO_PROBE_NO; }
+int32_t probe(const uint8_t *, size_t) {
+  return WIO_PROBE_NO;
+}
 
 const char *const kExtensions[] = {"liar", nullptr};
-const wio_format kFormat = {sizeof(wio_format), "liar", "lies", kExtensions, WIO_CAP_READ, 0,
-                            probe, nullptr, read};
+const wio_format kFormat = {
+    sizeof(wio_format), "liar", "lies", kExtensions, WIO_CAP_READ, 0, probe, nullptr, read};
 const wio_format *const kFormats[] = {&kFormat};
-const wio_plugin kPlugin = {sizeof(wio_plugin), WEIGHTIO_ABI_VERSION, "liar", "0.0.1", kFormats, 1,
-                            nullptr};
+const wio_plugin kPlugin = {
+    sizeof(wio_plugin), WEIGHTIO_ABI_VERSION, "liar", "0.0.1", kFormats, 1, nullptr};
 
 } // namespace
 

@@ -7,15 +7,16 @@
 namespace {
 
 int32_t write(const wio_write_request *, char *error, size_t size) {
-  return weightio::sdk::guard(error, size,
-                              [] { throw std::runtime_error("boom in the writer"); });
+  return weightio::sdk::guard(error, size, [] { throw std::runtime_error("boom in the writer"); });
 }
 
 int32_t read(const wio_read_request *, char *error, size_t size) {
   return weightio::sdk::guard(error, size, [] { throw std::logic_error("boom in the reader"); });
 }
 
-int32_t probe(const uint8_t *, size_t) { return WIO_PROBE_NO; }
+int32_t probe(const uint8_t *, size_t) {
+  return WIO_PROBE_NO;
+}
 
 const char *const kExtensions[] = {"throwfmt", nullptr};
 const wio_format kFormat = {sizeof(wio_format),
@@ -28,8 +29,8 @@ const wio_format kFormat = {sizeof(wio_format),
                             write,
                             read};
 const wio_format *const kFormats[] = {&kFormat};
-const wio_plugin kPlugin = {sizeof(wio_plugin), WEIGHTIO_ABI_VERSION, "throwfmt", "0.0.1",
-                            kFormats, 1, nullptr};
+const wio_plugin kPlugin = {
+    sizeof(wio_plugin), WEIGHTIO_ABI_VERSION, "throwfmt", "0.0.1", kFormats, 1, nullptr};
 
 } // namespace
 

@@ -24,8 +24,7 @@ enum class ErrorCode {
 
 class Error : public std::runtime_error {
 public:
-  Error(ErrorCode code, const std::string &message, std::string file = {},
-        std::string tensor = {})
+  Error(ErrorCode code, const std::string &message, std::string file = {}, std::string tensor = {})
       : std::runtime_error(message), code_(code), file_(std::move(file)),
         tensor_(std::move(tensor)) {}
   ErrorCode code() const noexcept { return code_; }

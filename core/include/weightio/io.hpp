@@ -72,8 +72,7 @@ void save_weights(const std::filesystem::path &path, const FlatParams &params,
                   const SaveOptions &options = {});
 
 // Same writers, into memory. `options.format` is required.
-std::vector<uint8_t> save_weights_to_memory(const FlatParams &params,
-                                            const SaveOptions &options);
+std::vector<uint8_t> save_weights_to_memory(const FlatParams &params, const SaveOptions &options);
 
 // Maps (or reads) `path` and returns its tensors. Aligned tensors are views
 // into the map (zero copy); others are aligned copies. Throws FormatError

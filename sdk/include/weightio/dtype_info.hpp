@@ -18,14 +18,11 @@ struct DTypeInfo {
 
 // Indexed by wio_dtype. Never reorder: the index is the ABI value.
 inline constexpr DTypeInfo kDTypes[WIO_DTYPE_COUNT_V1] = {
-    {"BOOL", 8},        {"U8", 8},           {"I8", 8},
-    {"U16", 16},        {"I16", 16},         {"U32", 32},
-    {"I32", 32},        {"U64", 64},         {"I64", 64},
-    {"F16", 16},        {"BF16", 16},        {"F32", 32},
-    {"F64", 64},        {"C64", 64},         {"C128", 128},
-    {"F8_E4M3", 8},     {"F8_E5M2", 8},      {"F8_E8M0", 8},
-    {"F8_E4M3FNUZ", 8}, {"F8_E5M2FNUZ", 8},  {"F4", 4},
-    {"F6_E2M3", 6},     {"F6_E3M2", 6},
+    {"BOOL", 8},    {"U8", 8},      {"I8", 8},      {"U16", 16},        {"I16", 16},
+    {"U32", 32},    {"I32", 32},    {"U64", 64},    {"I64", 64},        {"F16", 16},
+    {"BF16", 16},   {"F32", 32},    {"F64", 64},    {"C64", 64},        {"C128", 128},
+    {"F8_E4M3", 8}, {"F8_E5M2", 8}, {"F8_E8M0", 8}, {"F8_E4M3FNUZ", 8}, {"F8_E5M2FNUZ", 8},
+    {"F4", 4},      {"F6_E2M3", 6}, {"F6_E3M2", 6},
 };
 
 constexpr bool dtype_valid(int32_t d) {
@@ -33,7 +30,9 @@ constexpr bool dtype_valid(int32_t d) {
 }
 
 // Precondition: dtype_valid(d).
-constexpr const DTypeInfo &dtype_info(int32_t d) { return kDTypes[d]; }
+constexpr const DTypeInfo &dtype_info(int32_t d) {
+  return kDTypes[d];
+}
 
 // Parses the exact (case-sensitive) safetensors name.
 constexpr std::optional<int32_t> dtype_from_name(std::string_view name) {
@@ -53,8 +52,7 @@ constexpr uint64_t dtype_alignment(int32_t d) {
 }
 
 // Element count of a shape; nullopt on a negative extent or overflow.
-inline std::optional<uint64_t> checked_numel(const int64_t *shape,
-                                             uint32_t ndim) {
+inline std::optional<uint64_t> checked_numel(const int64_t *shape, uint32_t ndim) {
   uint64_t n = 1;
   for (uint32_t i = 0; i < ndim; ++i) {
     if (shape[i] < 0)
@@ -79,8 +77,7 @@ inline std::optional<uint64_t> checked_nbytes(int32_t d, uint64_t numel) {
   return total_bits / 8;
 }
 
-inline std::optional<uint64_t> checked_nbytes(int32_t d, const int64_t *shape,
-                                              uint32_t ndim) {
+inline std::optional<uint64_t> checked_nbytes(int32_t d, const int64_t *shape, uint32_t ndim) {
   auto n = checked_numel(shape, ndim);
   if (!n)
     return std::nullopt;

@@ -48,7 +48,7 @@ extern "C" {
 
 /* True when a struct filled by the other side (whose first member is
  * struct_size) is large enough to contain `field`. */
-#define WIO_HAS_FIELD(ptr, type, field)                                        \
+#define WIO_HAS_FIELD(ptr, type, field)                                                            \
   ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 #if defined(_WIN32)
@@ -159,8 +159,9 @@ typedef struct wio_sink {
 } wio_sink;
 
 /* Flags for wio_write_request.flags. */
-#define WIO_WRITE_FORCE_ZIP64 (1u << 0) /* container formats: use 64-bit
-                                           records even when not needed */
+#define WIO_WRITE_FORCE_ZIP64                                                                      \
+  (1u << 0) /* container formats: use 64-bit                                                       \
+               records even when not needed */
 
 typedef struct wio_write_request {
   uint32_t struct_size;
@@ -209,8 +210,9 @@ typedef struct wio_read_limits {
 } wio_read_limits;
 
 /* Flags for wio_read_request.flags. */
-#define WIO_READ_VERIFY (1u << 0) /* check everything (every CRC), even of
-                                     tensors the host did not ask for */
+#define WIO_READ_VERIFY                                                                            \
+  (1u << 0) /* check everything (every CRC), even of                                               \
+               tensors the host did not ask for */
 
 typedef struct wio_read_request {
   uint32_t struct_size;
@@ -260,25 +262,23 @@ typedef struct wio_format {
   /* NULL-terminated list of extensions: lowercase, without the dot. Data,
    * so a host can list them without calling plugin code. */
   const char *const *extensions;
-  uint32_t caps;          /* WIO_CAP_* */
-  uint64_t write_dtypes;  /* WIO_DTYPE_BIT mask of dtypes write accepts */
+  uint32_t caps;         /* WIO_CAP_* */
+  uint64_t write_dtypes; /* WIO_DTYPE_BIT mask of dtypes write accepts */
   /* Look at up to `size` leading bytes. Never fails, never allocates. */
   int32_t (*probe)(const uint8_t *head, size_t size);
   /* Required when caps has WIO_CAP_WRITE / WIO_CAP_READ, else NULL. The
    * error buffer receives a NUL-terminated message on failure. */
-  int32_t (*write)(const wio_write_request *request, char *error,
-                   size_t error_size);
-  int32_t (*read)(const wio_read_request *request, char *error,
-                  size_t error_size);
+  int32_t (*write)(const wio_write_request *request, char *error, size_t error_size);
+  int32_t (*read)(const wio_read_request *request, char *error, size_t error_size);
 } wio_format;
 
 /* ---------------------------------------------------------------- plugin */
 
 typedef struct wio_plugin {
   uint32_t struct_size;
-  uint32_t abi_version; /* WEIGHTIO_ABI_VERSION the plugin was built with */
-  const char *name;     /* e.g. "npz" */
-  const char *version;  /* the plugin's own version, e.g. "1.0.0" */
+  uint32_t abi_version;             /* WEIGHTIO_ABI_VERSION the plugin was built with */
+  const char *name;                 /* e.g. "npz" */
+  const char *version;              /* the plugin's own version, e.g. "1.0.0" */
   const wio_format *const *formats; /* format_count pointers */
   size_t format_count;
   void (*shutdown)(void); /* optional: called once before unloading */

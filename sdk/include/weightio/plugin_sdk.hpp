@@ -24,8 +24,7 @@ namespace weightio::sdk {
 // An error with its ABI status. Throw it from plugin code; guard() reports it.
 class Failure : public std::exception {
 public:
-  Failure(wio_status status, std::string message)
-      : status_(status), message_(std::move(message)) {}
+  Failure(wio_status status, std::string message) : status_(status), message_(std::move(message)) {}
   wio_status status() const noexcept { return status_; }
   const char *what() const noexcept override { return message_.c_str(); }
 
@@ -50,8 +49,7 @@ inline void write_error(char *buf, size_t cap, std::string_view msg) noexcept {
 }
 
 // Runs f() and maps what it throws onto a status. f returns void.
-template <class F>
-int32_t guard(char *error, size_t error_size, F &&f) noexcept {
+template <class F> int32_t guard(char *error, size_t error_size, F &&f) noexcept {
   try {
     std::forward<F>(f)();
     return WIO_OK;
@@ -70,8 +68,12 @@ int32_t guard(char *error, size_t error_size, F &&f) noexcept {
   }
 }
 
-inline std::string_view view(wio_str s) { return {s.data, s.size}; }
-inline wio_str make_str(std::string_view s) { return {s.data(), s.size()}; }
+inline std::string_view view(wio_str s) {
+  return {s.data, s.size};
+}
+inline wio_str make_str(std::string_view s) {
+  return {s.data(), s.size()};
+}
 
 // Quotes a tensor name for messages.
 inline std::string quoted(std::string_view name) {
@@ -117,20 +119,16 @@ public:
   bool verify_all() const { return (r_->flags & WIO_READ_VERIFY) != 0; }
   const wio_read_limits &limits() const { return *r_->limits; }
 
-  bool wants(std::string_view name) const {
-    return r_->wants(r_->ctx, make_str(name)) != 0;
-  }
+  bool wants(std::string_view name) const { return r_->wants(r_->ctx, make_str(name)) != 0; }
   // Throws Failure(WIO_ERR_INTERNAL) when the host refuses.
   void *alloc(uint64_t size, uint64_t alignment, std::string_view what) const {
     void *p = r_->alloc(r_->ctx, size, alignment);
     if (p == nullptr)
-      fail(WIO_ERR_INTERNAL, "cannot allocate " + std::to_string(size) +
-                                 " bytes for " + std::string(what));
+      fail(WIO_ERR_INTERNAL,
+           "cannot allocate " + std::to_string(size) + " bytes for " + std::string(what));
     return p;
   }
-  void emit(const wio_tensor_out &t) const {
-    check_host_status(r_->emit_tensor(r_->ctx, &t));
-  }
+  void emit(const wio_tensor_out &t) const { check_host_status(r_->emit_tensor(r_->ctx, &t)); }
   void metadata(std::string_view key, std::string_view value) const {
     check_host_status(r_->emit_metadata(r_->ctx, make_str(key), make_str(value)));
   }
@@ -142,9 +140,8 @@ private:
   const wio_read_request *r_;
 };
 
-inline wio_tensor_out mapped_tensor(int32_t dtype, std::string_view name,
-                                    const int64_t *shape, uint32_t ndim,
-                                    uint64_t offset, uint64_t nbytes) {
+inline wio_tensor_out mapped_tensor(int32_t dtype, std::string_view name, const int64_t *shape,
+                                    uint32_t ndim, uint64_t offset, uint64_t nbytes) {
   wio_tensor_out t{};
   t.struct_size = sizeof(wio_tensor_out);
   t.dtype = dtype;
@@ -157,9 +154,8 @@ inline wio_tensor_out mapped_tensor(int32_t dtype, std::string_view name,
   return t;
 }
 
-inline wio_tensor_out buffer_tensor(int32_t dtype, std::string_view name,
-                                    const int64_t *shape, uint32_t ndim,
-                                    void *buffer, uint64_t nbytes) {
+inline wio_tensor_out buffer_tensor(int32_t dtype, std::string_view name, const int64_t *shape,
+                                    uint32_t ndim, void *buffer, uint64_t nbytes) {
   wio_tensor_out t{};
   t.struct_size = sizeof(wio_tensor_out);
   t.dtype = dtype;
@@ -175,11 +171,11 @@ inline wio_tensor_out buffer_tensor(int32_t dtype, std::string_view name,
 } // namespace weightio::sdk
 
 // Defines the exported entry returning `descriptor` (a static wio_plugin).
-#define WEIGHTIO_DEFINE_PLUGIN(descriptor)                                     \
-  extern "C" WEIGHTIO_PLUGIN_EXPORT const wio_plugin *weightio_plugin_entry(   \
-      uint32_t host_abi_version) {                                             \
-    (void)host_abi_version;                                                    \
-    return &(descriptor);                                                      \
+#define WEIGHTIO_DEFINE_PLUGIN(descriptor)                                                         \
+  extern "C" WEIGHTIO_PLUGIN_EXPORT const wio_plugin *weightio_plugin_entry(                       \
+      uint32_t host_abi_version) {                                                                 \
+    (void)host_abi_version;                                                                        \
+    return &(descriptor);                                                                          \
   }
 
 #endif
