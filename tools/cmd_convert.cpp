@@ -58,7 +58,9 @@ std::optional<weightio::FormatInfo> output_format(const ConvertOptions &o) {
 int run(const ConvertOptions &o) {
   const weightio::Metadata extra = parse_metadata(o.metadata);
   std::error_code ec;
-  if (!o.force && fs::symlink_status(o.out, ec).type() != fs::file_type::not_found)
+  const auto out_status = fs::symlink_status(o.out, ec);
+  // When the path can't even be examined (ec set), the save reports why.
+  if (!o.force && !ec && out_status.type() != fs::file_type::not_found)
     throw CliError(kExitFailure,
                    "'" + o.out + "' exists; refusing to overwrite it (use --force to replace it)");
 

@@ -67,6 +67,7 @@ int run(const DiffOptions &o) {
     if (!tb)
       continue;
     if (ta.dtype() != tb->dtype() || ta.shape() != tb->shape()) {
+      bar.finish(); // a line on stdout would land in the middle of the bar
       if (ta.dtype() != tb->dtype())
         std::cout << "dtype:     " << printable(name) << ": " << weightio::dtype_name(ta.dtype())
                   << " -> " << weightio::dtype_name(tb->dtype()) << '\n';

@@ -1,5 +1,6 @@
 #include "value_compare.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <complex>
