@@ -11,7 +11,8 @@
 #   scripts/fuzz.sh build              only build
 #
 # A finding stops the script with libFuzzer's report; the input that caused
-# it is saved as build/fuzz/artifacts/<target>-crash-*. Reproduce with
+# it is saved as build/fuzz/artifacts/<target>-crash-*. FUZZ_ARGS adds
+# libFuzzer flags (e.g. FUZZ_ARGS=-max_len=65536 for bigger inputs). Reproduce with
 #   build/fuzz/bin/fuzz_<target> build/fuzz/artifacts/<target>-crash-...
 # and, once fixed, copy the input into fuzz/corpus/<target>/ (small files only).
 set -euo pipefail
@@ -33,7 +34,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_ma
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # Bounded memory and time per input: a hang or an allocation driven by an
 # untrusted size is a finding, not a slow run.
-common=(-rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 -print_final_stats=1)
+common=(-rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 -print_final_stats=1 ${FUZZ_ARGS:-})
 
 run() { # target seconds
   local t=$1 secs=$2 work="$build/corpus/$1"
