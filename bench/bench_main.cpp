@@ -200,6 +200,7 @@ int main(int argc, char **argv) {
     warm_cache = [&, file] { touch_all(load_weights(file)); };
     run = [&, file] { benchmark::DoNotOptimize(touch_all(load_weights(file))); };
   } else if (op == "save_st" || op == "save_st_durable") {
+    output = st;
     run = [&, o = op == "save_st" ? fast : durable] { save_weights(st, w.params, o); };
   } else if (op == "load_st_open" || op == "load_st_touch") {
     if (op == "load_st_touch")

@@ -30,9 +30,12 @@ protected:
 
 // Writes to a file descriptor. Small writes are gathered in a buffer; large
 // ones go straight to the kernel with pwritev, so tensor bytes are not copied.
+// With write_behind (durable saves), the disk starts writing each stretch of
+// the file as soon as it is in the page cache, instead of all of it at the
+// final fsync: writing and flushing overlap.
 class FileSink final : public OutputSink {
 public:
-  FileSink(int fd, std::filesystem::path display_path);
+  FileSink(int fd, std::filesystem::path display_path, bool write_behind = false);
   void writev(const wio_iovec *iov, size_t count) override;
   void pwrite(uint64_t offset, const void *data, size_t size) override;
   void flush() override;
@@ -44,6 +47,8 @@ private:
   std::filesystem::path path_;
   std::vector<uint8_t> buffer_;
   uint64_t flushed_ = 0; // bytes already in the file
+  bool write_behind_;
+  uint64_t started_ = 0; // bytes whose writeback has been started
 };
 
 class MemorySink final : public OutputSink {
