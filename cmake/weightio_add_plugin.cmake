@@ -24,8 +24,13 @@ function(weightio_add_plugin format)
     C_VISIBILITY_PRESET hidden
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
-  target_link_options(${target} PRIVATE
-    "LINKER:--version-script=${_WEIGHTIO_PLUGIN_MAP}" "LINKER:--no-undefined")
+  target_link_options(${target} PRIVATE "LINKER:--version-script=${_WEIGHTIO_PLUGIN_MAP}")
+  # Catch unresolved symbols at build time, not at load time, except under
+  # clang's sanitizers: they link their runtime into the executable only, so
+  # an instrumented plugin has undefined __asan_*/__ubsan_* until loaded.
+  if(NOT (WEIGHTIO_SANITIZE AND CMAKE_CXX_COMPILER_ID MATCHES "Clang"))
+    target_link_options(${target} PRIVATE "LINKER:--no-undefined")
+  endif()
   set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${_WEIGHTIO_PLUGIN_MAP}")
   if(ARG_OUTPUT_DIRECTORY)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}")

@@ -238,7 +238,7 @@ TEST(PluginHost, CoreChecksWhatReadersReturn) {
   wtest::TempDir dir;
   const std::pair<char, const char *> cases[] = {
       {'d', "invalid dtype"},    {'s', "does not match"}, {'o', "outside the file"},
-      {'b', "did not allocate"}, {'n', "appears twice"},
+      {'b', "did not allocate"}, {'n', "appears twice"},  {'m', "null string"},
   };
   for (auto [mode, expect] : cases) {
     std::vector<uint8_t> bytes(32, 0);

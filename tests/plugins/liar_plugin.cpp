@@ -2,7 +2,7 @@
 // tests can prove the core checks what plugins hand back instead of trusting
 // it: 'd' an out-of-range dtype, 's' a shape that does not match the bytes,
 // 'o' a view outside the file, 'b' a buffer the host never allocated,
-// 'n' a duplicate tensor name.
+// 'n' a duplicate tensor name, 'm' metadata with a null pointer and a length.
 #include <weightio/plugin_sdk.hpp>
 
 namespace {
@@ -33,6 +33,9 @@ int32_t read(const wio_read_request *req, char *error, size_t size) {
       break;
     case 'n':
       ctx.emit(t);
+      break;
+    case 'm':
+      check_host_status(req->emit_metadata(req->ctx, wio_str{nullptr, 5}, wio_str{"v", 1}));
       break;
     default:
       break;
