@@ -34,8 +34,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 echo "== ThreadSanitizer (concurrency tests)" >&2
 cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DWEIGHTIO_WERROR=ON \
-  -DWEIGHTIO_SANITIZE=thread >/dev/null
-cmake --build build/tsan -j"$jobs" --target weightio_tests
+  -DWEIGHTIO_SANITIZE=thread -DWEIGHTIO_BUILD_TOOLS=OFF >/dev/null
+cmake --build build/tsan -j"$jobs" --target weightio_concurrency_tests
 TSAN_OPTIONS=halt_on_error=1 run_suite build/tsan -R 'Concurrency'
 
 echo "== fuzzing (smoke)" >&2
