@@ -97,6 +97,7 @@ def main():
     w("load_npz_numpy", "llm")
     for op in ["load_st_open", "load_st_touch"]:
         w(op, "llm4x")
+    w("raw_write", "small")
     w("save_npz", "small")
     w("load_npz", "small")
     n("savez", "small")
@@ -108,13 +109,19 @@ def main():
     gib = 2**30
     rows = []
 
-    def row(what, mine, ref, ref_name, target, better_if_higher=True):
+    def row(what, mine, ref, ref_name, target):
+        # target None: reported for information (the issue sets no target)
         ratio = ref["median"] / mine["median"]
-        ok = ratio >= target if better_if_higher else ratio <= target
+        ok = target is None or ratio >= target
         tp = mine["params_bytes"] / mine["median"] / gib if "params_bytes" in mine else 0
+        # The best runs too: on this VM a run lands in a fast or a slow mode
+        # (page-cache allocation; raw write() shows the same two modes), and
+        # a median of 5 can fall in either.
+        best = min(ref["times"]) / min(mine["times"])
         rows.append((what, f"{mine['median']*1000:.1f}", f"{tp:.2f}", ref_name,
-                     f"{ref['median']*1000:.1f}", f"{ratio:.2f}x", f">= {target}x",
-                     "yes" if ok else "NO", f"{mine['peak_kb']/1024:.0f}"))
+                     f"{ref['median']*1000:.1f}", f"{ratio:.2f}x", f"{best:.2f}x",
+                     "-" if target is None else f">= {target}x",
+                     "-" if target is None else "yes" if ok else "NO", f"{mine['peak_kb']/1024:.0f}"))
 
     row("save .safetensors (llm)", W["save_st", "llm"], W["raw_write", "llm"], "write()", 0.85)
     row("save .safetensors durable (llm)", W["save_st_durable", "llm"],
@@ -132,19 +139,22 @@ def main():
     row("load .npz + touch (llm, weightio's file)", W["load_npz", "llm"], N["load", "llm"],
         "numpy.load (its file)", 3)
     row("load .npz + touch (llm, numpy's file)", W["load_npz_numpy", "llm"], N["load", "llm"],
-        "numpy.load (its file)", 3)
+        "numpy.load (its file)", None)
     row("save .npz (many-small)", W["save_npz", "small"], N["savez", "small"], "numpy.savez", 10)
+    row("save .npz (many-small) vs raw", W["save_npz", "small"], W["raw_write", "small"],
+        "write()", None)
     row("load .npz + touch (many-small)", W["load_npz", "small"], N["load", "small"],
         "numpy.load", 50)
     row("load .npz + touch (many-small, numpy's file)", W["load_npz_numpy", "small"],
-        N["load", "small"], "numpy.load", 50)
+        N["load", "small"], "numpy.load", None)
     row("save compressed .npz (256 MiB)", W["save_npz_compressed", "llm256"],
         N["savez_compressed", "llm256"], "numpy.savez_compressed", 2)
 
     print(f"machine: {machine_line()}")
     print(f"medians of {args.runs} runs; ratio = reference time / weightio time "
           "(higher is better for weightio)\n")
-    head = ("operation", "weightio ms", "GiB/s", "reference", "ref ms", "ratio", "target", "met",
+    head = ("operation", "weightio ms", "GiB/s", "reference", "ref ms", "ratio", "best-run ratio",
+            "target", "met",
             "peak MiB over params (loads: over the mapping)")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
