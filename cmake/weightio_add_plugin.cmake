@@ -4,9 +4,10 @@
 # Builds weightio_<format>.so, a MODULE library that exports only
 # weightio_plugin_entry (hidden visibility plus a linker version script) and
 # links against weightio::sdk (headers only: plugins never link the core).
-set(_WEIGHTIO_PLUGIN_MAP "${CMAKE_CURRENT_LIST_DIR}/weightio_plugin.map")
-
 function(weightio_add_plugin format)
+  # The function's own folder, not a variable of the folder that included it,
+  # so it works from any subdirectory of the caller's project.
+  set(_WEIGHTIO_PLUGIN_MAP "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/weightio_plugin.map")
   cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY;INSTALL_DESTINATION" "SOURCES" ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "weightio_add_plugin(${format}): SOURCES is required")

@@ -66,8 +66,10 @@ AtomicFile::AtomicFile(const fs::path &target) : target_(target) {
     io_fail(target, "the path names a folder, not a file", EISDIR);
 
   struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0)
-    io_fail(target, "folder '" + dir.string() + "'", errno);
+  if (::stat(dir.c_str(), &st) != 0) {
+    const int err = errno; // before the message is built
+    io_fail(target, "folder '" + dir.string() + "'", err);
+  }
   if (!S_ISDIR(st.st_mode))
     io_fail(target, "'" + dir.string() + "' is not a folder", ENOTDIR);
 
@@ -76,7 +78,10 @@ AtomicFile::AtomicFile(const fs::path &target) : target_(target) {
   if (::stat(resolved_.c_str(), &old) == 0) {
     if (S_ISDIR(old.st_mode))
       io_fail(target, "the path is a folder", EISDIR);
-    has_old = S_ISREG(old.st_mode);
+    // rename() would replace a FIFO, socket or device with a regular file.
+    if (!S_ISREG(old.st_mode))
+      io_fail(target, "the path exists and is not a regular file", EINVAL);
+    has_old = true;
   }
 
   remove_stale_temporaries();
@@ -86,9 +91,10 @@ AtomicFile::AtomicFile(const fs::path &target) : target_(target) {
         dir / (temp_prefix(resolved_) + std::to_string(::getpid()) + "-" + random_suffix());
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
-      if (errno == EEXIST)
+      const int err = errno;
+      if (err == EEXIST)
         continue;
-      io_fail(target, "cannot create a temporary file in '" + dir.string() + "'", errno);
+      io_fail(target, "cannot create a temporary file in '" + dir.string() + "'", err);
     }
     if (::flock(fd, LOCK_EX) != 0) {
       int err = errno;
@@ -102,6 +108,10 @@ AtomicFile::AtomicFile(const fs::path &target) : target_(target) {
     }, by_name{};
     if (::fstat(fd, &by_fd) != 0 || ::stat(temp.c_str(), &by_name) != 0 ||
         by_fd.st_ino != by_name.st_ino || by_fd.st_dev != by_name.st_dev) {
+      // If the name still holds our file (stat failed oddly), remove it.
+      if (::fstat(fd, &by_fd) == 0 && ::stat(temp.c_str(), &by_name) == 0 &&
+          by_fd.st_ino == by_name.st_ino && by_fd.st_dev == by_name.st_dev)
+        ::unlink(temp.c_str());
       ::close(fd);
       continue;
     }
@@ -137,7 +147,7 @@ void AtomicFile::remove_stale_temporaries() const {
     // A live save holds its temporary locked; only unlocked ones are stale.
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
       if (::unlink(p.c_str()) == 0)
-        log().info("removed stale temporary file '{}' from an interrupted save", p.string());
+        log()->info("removed stale temporary file '{}' from an interrupted save", p.string());
     }
     ::close(fd);
   }
@@ -145,23 +155,29 @@ void AtomicFile::remove_stale_temporaries() const {
 }
 
 void AtomicFile::commit(bool durable) {
-  if (durable && ::fsync(fd_) != 0)
-    io_fail(target_, "fsync failed", errno);
-  if (::rename(temp_.c_str(), resolved_.c_str()) != 0)
-    io_fail(target_, "cannot rename the temporary file into place", errno);
+  if (durable && ::fsync(fd_) != 0) {
+    const int err = errno;
+    io_fail(target_, "fsync failed", err);
+  }
+  if (::rename(temp_.c_str(), resolved_.c_str()) != 0) {
+    const int err = errno;
+    io_fail(target_, "cannot rename the temporary file into place", err);
+  }
   committed_ = true;
   if (durable) {
     fs::path dir = resolved_.parent_path();
     if (dir.empty())
       dir = ".";
     int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      int rc = ::fsync(dfd);
-      int err = errno;
-      ::close(dfd);
-      if (rc != 0)
-        io_fail(target_, "fsync of the folder failed (the new file is in place)", err);
+    if (dfd < 0) {
+      const int err = errno;
+      io_fail(target_, "cannot open the folder to fsync it (the new file is in place)", err);
     }
+    int rc = ::fsync(dfd);
+    int err = errno;
+    ::close(dfd);
+    if (rc != 0)
+      io_fail(target_, "fsync of the folder failed (the new file is in place)", err);
   }
   ::close(fd_); // releases the lock only now that the name is gone
   fd_ = -1;

@@ -146,8 +146,8 @@ void MemorySink::pwrite(uint64_t offset, const void *data, size_t size) {
     std::memcpy(bytes_.data() + offset, data, size);
 }
 
-SinkAdapter::SinkAdapter(OutputSink &sink, const ProgressFn &progress)
-    : sink_(sink), progress_(progress) {
+SinkAdapter::SinkAdapter(OutputSink &sink, const ProgressFn &progress, std::string file)
+    : sink_(sink), progress_(progress), file_(std::move(file)) {
   c_.struct_size = sizeof(wio_sink);
   c_.ctx = this;
   c_.write = &write_cb;
@@ -182,7 +182,9 @@ int32_t SinkAdapter::writev_cb(void *ctx, const wio_iovec *iov, size_t count) {
   auto *self = static_cast<SinkAdapter *>(ctx);
   return self->guarded([&] {
     if (count > 0 && iov == nullptr)
-      throw Error(ErrorCode::Internal, "plugin passed a null iovec array");
+      throw Error(ErrorCode::Internal,
+                  "cannot save '" + self->file_ + "': the plugin passed a null iovec array",
+                  self->file_);
     self->sink_.writev(iov, count);
     return int32_t{WIO_OK};
   });
@@ -204,7 +206,8 @@ int32_t SinkAdapter::progress_cb(void *ctx, uint64_t done, uint64_t total) {
   auto *self = static_cast<SinkAdapter *>(ctx);
   return self->guarded([&] {
     if (self->progress_ && !self->progress_(done, total))
-      throw Error(ErrorCode::Cancelled, "save cancelled by the progress callback");
+      throw Error(ErrorCode::Cancelled,
+                  "save of '" + self->file_ + "' cancelled by the progress callback", self->file_);
     return int32_t{WIO_OK};
   });
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 namespace weightio::detail {
@@ -65,7 +66,8 @@ private:
 // The C view of an OutputSink for one write request.
 class SinkAdapter {
 public:
-  SinkAdapter(OutputSink &sink, const ProgressFn &progress);
+  // `file` names the destination in the errors the adapter raises.
+  SinkAdapter(OutputSink &sink, const ProgressFn &progress, std::string file);
   const wio_sink *c_sink() const noexcept { return &c_; }
   // The first error a sink call raised (rethrow it in preference to the
   // plugin's message, which only says the sink failed).
@@ -81,6 +83,7 @@ private:
 
   OutputSink &sink_;
   const ProgressFn &progress_;
+  std::string file_;
   std::exception_ptr error_;
   wio_sink c_{};
 };

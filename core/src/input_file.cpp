@@ -46,8 +46,10 @@ InputBytes read_all(const std::filesystem::path &path, int fd, uint64_t size) {
     ssize_t n = ::pread(fd, p + done, static_cast<size_t>(size - done), static_cast<off_t>(done));
     if (n < 0 && errno == EINTR)
       continue;
-    if (n < 0)
-      io_fail(path, "read failed", errno);
+    if (n < 0) {
+      const int err = errno;
+      io_fail(path, "read failed", err);
+    }
     if (n == 0)
       io_fail(path, "the file shrank while being read", EIO);
     done += static_cast<uint64_t>(n);
@@ -59,11 +61,15 @@ InputBytes read_all(const std::filesystem::path &path, int fd, uint64_t size) {
 
 InputBytes open_input(const std::filesystem::path &path, bool read_into_memory) {
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (f.fd < 0)
-    io_fail(path, errno == ENOENT ? "no such file" : "cannot open", errno);
+  if (f.fd < 0) {
+    const int err = errno; // read before any message is built
+    io_fail(path, err == ENOENT ? "no such file" : "cannot open", err);
+  }
   struct stat st {};
-  if (::fstat(f.fd, &st) != 0)
-    io_fail(path, "cannot stat", errno);
+  if (::fstat(f.fd, &st) != 0) {
+    const int err = errno;
+    io_fail(path, "cannot stat", err);
+  }
   if (S_ISDIR(st.st_mode))
     io_fail(path, "it is a folder", EISDIR);
   if (!S_ISREG(st.st_mode))
@@ -77,12 +83,13 @@ InputBytes open_input(const std::filesystem::path &path, bool read_into_memory) 
     return read_all(path, f.fd, size);
   void *addr = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, f.fd, 0);
   if (addr == MAP_FAILED) {
-    if (errno == ENODEV || errno == EACCES || errno == EINVAL)
+    const int err = errno;
+    if (err == ENODEV || err == EACCES || err == EINVAL)
       return read_all(path, f.fd, size); // file systems that cannot map
-    io_fail(path, "cannot map", errno);
+    io_fail(path, "cannot map", err);
   }
   auto mapping = std::make_shared<Mapping>(addr, static_cast<size_t>(size));
-  return {static_cast<const uint8_t *>(addr), size, std::move(mapping)};
+  return {static_cast<const uint8_t *>(addr), size, std::move(mapping), true};
 }
 
 } // namespace weightio::detail

@@ -12,6 +12,7 @@ struct InputBytes {
   const uint8_t *data = nullptr;
   uint64_t size = 0;
   std::shared_ptr<const void> keep_alive; // owns the map or buffer
+  bool mapped = false;                    // a memory map (else a buffer)
 };
 
 // Throws IoError naming the file (missing, a folder, unreadable).

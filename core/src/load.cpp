@@ -56,11 +56,13 @@ public:
       throw_plugin_status(st, error, error_, file_, *fmt_.plugin, "load");
     if (error_)
       std::rethrow_exception(error_);
+    std::string missing;
     for (const auto &name : o_.only)
       if (!out_.contains(name))
-        throw Error(ErrorCode::InvalidArgument,
-                    "cannot load '" + file_ + "': it has no tensor named '" + name + "'", file_,
-                    name);
+        missing += (missing.empty() ? "'" : ", '") + name + "'";
+    if (!missing.empty())
+      throw Error(ErrorCode::InvalidArgument,
+                  "cannot load '" + file_ + "': it has no tensor named " + missing, file_);
     return std::move(out_);
   }
 
@@ -100,8 +102,8 @@ private:
     try {
       const uint64_t cap = self->o_.limits.max_alloc_bytes;
       if (cap != 0 && (size > cap || self->allocated_ > cap - size)) {
-        log().warn("'{}': reader asked for {} bytes, over the {}-byte allocation limit",
-                   self->file_, size, cap);
+        log()->warn("'{}': reader asked for {} bytes, over the {}-byte allocation limit",
+                    self->file_, size, cap);
         return nullptr;
       }
       if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > 4096)
@@ -116,11 +118,17 @@ private:
     }
   }
 
-  static int32_t wants_cb(void *ctx, wio_str name) {
+  static int32_t wants_cb(void *ctx, wio_str name) noexcept {
     auto *self = static_cast<ReadSession *>(ctx);
     if (self->o_.only.empty())
       return 1;
-    return self->o_.only.count(std::string(name.data, name.size)) ? 1 : 0;
+    if (name.data == nullptr && name.size != 0)
+      return 0; // the emit that follows reports the bad name
+    try {
+      return self->o_.only.count(std::string(name.data, name.size)) ? 1 : 0;
+    } catch (...) {
+      return 1; // out of memory: decode it; emit applies the filter again
+    }
   }
 
   static int32_t emit_cb(void *ctx, const wio_tensor_out *t) {
@@ -173,9 +181,10 @@ private:
       if (reinterpret_cast<uintptr_t>(p) % dtype_alignment(dtype) == 0) {
         if (!mapped_owner_)
           mapped_owner_ = std::make_shared<MappedOwner>(MappedOwner{in_.keep_alive, fmt_.plugin});
-        // A read-into-memory or in-memory input is a buffer, not a map.
-        const bool is_map = !o_.read_into_memory;
-        out_.emplace(name, Tensor(dtype, std::move(shape), p, mapped_owner_, is_map));
+        // A view into the input is never the tensor's to write: a map is
+        // read-only and in-memory input may be the caller's const bytes.
+        out_.emplace(name, Tensor(dtype, std::move(shape), p, mapped_owner_, in_.mapped,
+                                  /*writable=*/false));
       } else {
         out_.emplace(name, Tensor::copy_of(TensorView(dtype, std::move(shape), p)));
       }
@@ -253,7 +262,7 @@ Weights load_input(const InputBytes &in, const fs::path &path, const LoadOptions
       throw PluginError(ErrorCode::UnknownFormat,
                         "cannot load '" + file +
                             "': no plugin recognises its extension or its first bytes" +
-                            known_extensions(),
+                            known_extensions(path),
                         file);
   }
   return ReadSession(in, o, fmt, file).run();
@@ -270,16 +279,14 @@ Weights load_weights_from_memory(std::span<const uint8_t> bytes, const LoadOptio
                                  std::shared_ptr<const void> keep_alive) {
   InputBytes in;
   if (keep_alive) {
-    in = {bytes.data(), bytes.size(), std::move(keep_alive)};
+    in = {bytes.data(), bytes.size(), std::move(keep_alive), false};
   } else {
     auto copy = allocate_aligned(bytes.size(), 4096);
     if (!bytes.empty())
       std::memcpy(copy.get(), bytes.data(), bytes.size());
-    in = {static_cast<const uint8_t *>(copy.get()), bytes.size(), std::move(copy)};
+    in = {static_cast<const uint8_t *>(copy.get()), bytes.size(), std::move(copy), false};
   }
-  LoadOptions o = options;
-  o.read_into_memory = true; // tensors are not views into a file map
-  return load_input(in, "<memory>", o);
+  return load_input(in, "<memory>", options);
 }
 
 } // namespace weightio

@@ -5,15 +5,6 @@
 
 namespace weightio {
 
-namespace {
-std::string shape_text(const Shape &s) {
-  std::string t = "(";
-  for (size_t i = 0; i < s.size(); ++i)
-    t += (i ? ", " : "") + std::to_string(s[i]);
-  return t + (s.size() == 1 ? ",)" : ")");
-}
-} // namespace
-
 std::vector<std::string> load_weights_into(const std::filesystem::path &path,
                                            MutableParams &destination, bool strict,
                                            const LoadOptions &options) {
@@ -22,6 +13,21 @@ std::vector<std::string> load_weights_into(const std::filesystem::path &path,
   Weights w = load_weights(path, options);
 
   std::vector<std::string> problems;
+  for (const auto &[name, dst] : destination) {
+    // The host's own buffers: a bad one is a caller error, reported now.
+    uint64_t want = 0;
+    try {
+      want = shape_nbytes(dst.dtype, dst.shape);
+    } catch (const Error &e) {
+      throw Error(ErrorCode::InvalidArgument,
+                  "load_weights_into: destination '" + name + "': " + e.what(), path.string(),
+                  name);
+    }
+    if (dst.data == nullptr && want != 0)
+      throw Error(ErrorCode::InvalidArgument,
+                  "load_weights_into: destination '" + name + "' has no buffer", path.string(),
+                  name);
+  }
   for (const auto &[name, dst] : destination) {
     const Tensor *t = w.find(name);
     if (t == nullptr) {
@@ -33,8 +39,8 @@ std::vector<std::string> load_weights_into(const std::filesystem::path &path,
       problems.push_back("'" + name + "' has dtype " + std::string(dtype_name(t->dtype())) +
                          " in the file, the host expects " + std::string(dtype_name(dst.dtype)));
     else if (t->shape() != dst.shape)
-      problems.push_back("'" + name + "' has shape " + shape_text(t->shape()) +
-                         " in the file, the host expects " + shape_text(dst.shape));
+      problems.push_back("'" + name + "' has shape " + shape_to_string(t->shape()) +
+                         " in the file, the host expects " + shape_to_string(dst.shape));
   }
   if (strict)
     for (const auto &[name, t] : w)

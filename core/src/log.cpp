@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <mutex>
+#include <string>
 
 namespace weightio {
 
@@ -21,8 +22,17 @@ std::shared_ptr<spdlog::logger> make_default() {
       "weightio", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   l->set_pattern("[%n] [%l] %v");
   l->set_level(spdlog::level::warn);
-  if (const char *env = std::getenv("WEIGHTIO_LOG_LEVEL"); env && *env)
-    l->set_level(spdlog::level::from_str(env));
+  if (const char *env = std::getenv("WEIGHTIO_LOG_LEVEL"); env && *env) {
+    const std::string name = env;
+    const auto level = spdlog::level::from_str(name);
+    // from_str answers "off" for anything it does not know ("WARN", "warning").
+    if (level == spdlog::level::off && name != "off")
+      l->warn("WEIGHTIO_LOG_LEVEL='{}' is not one of trace, debug, info, warn, error, "
+              "critical, off; using warn",
+              name);
+    else
+      l->set_level(level);
+  }
   return l;
 }
 } // namespace

@@ -57,8 +57,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &
     self->formats_.push_back({desc->formats[i], describe(*desc->formats[i])});
     self->info_.formats.push_back(self->formats_.back().info);
   }
-  log().debug("loaded plugin '{}' {} from {}", self->info_.name, self->info_.version,
-              file.string());
+  log()->debug("loaded plugin '{}' {} from {}", self->info_.name, self->info_.version,
+               file.string());
   return self;
 }
 

@@ -148,10 +148,11 @@ public:
     return {};
   }
 
-  std::string known() {
+  std::string known(const fs::path &path) {
     std::lock_guard lock(mutex_);
     discover_locked();
-    return known_locked();
+    const std::string ext = path.extension().string();
+    return known_locked() + failures_locked(lower(ext.empty() ? "" : ext.substr(1)));
   }
 
 private:
@@ -207,13 +208,13 @@ private:
         start = end + 1;
         if (entry.empty()) {
           if (all.size() > 0)
-            log().warn("WEIGHTIO_PLUGIN_PATH has an empty entry; ignored (the current "
-                       "directory is never searched)");
+            log()->warn("WEIGHTIO_PLUGIN_PATH has an empty entry; ignored (the current "
+                        "directory is never searched)");
           continue;
         }
         if (!fs::path(entry).is_absolute()) {
-          log().warn("WEIGHTIO_PLUGIN_PATH entry '{}' is relative; ignored (use absolute paths)",
-                     entry);
+          log()->warn("WEIGHTIO_PLUGIN_PATH entry '{}' is relative; ignored (use absolute paths)",
+                      entry);
           continue;
         }
         add_path_locked(entry, false, "WEIGHTIO_PLUGIN_PATH");
@@ -225,11 +226,15 @@ private:
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
       std::vector<fs::path> files;
-      for (auto &e : fs::directory_iterator(p, ec)) {
-        const std::string n = e.path().filename().string();
-        if (n.rfind("weightio_", 0) == 0 && e.path().extension() == ".so")
-          files.push_back(e.path());
+      // The error_code overloads: a folder that vanishes or can't be read
+      // mid-scan ends the scan instead of throwing out of discovery.
+      for (fs::directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string n = it->path().filename().string();
+        if (n.rfind("weightio_", 0) == 0 && it->path().extension() == ".so")
+          files.push_back(it->path());
       }
+      if (ec)
+        log()->warn("plugin folder '{}' could not be read: {}", p.string(), ec.message());
       std::sort(files.begin(), files.end());
       for (auto &f : files)
         load_file_locked(f, throw_on_error);
@@ -237,7 +242,7 @@ private:
     }
     if (!fs::exists(p, ec)) {
       std::string why = std::string("no such plugin file or folder (from ") + source + ")";
-      log().warn("plugin path '{}': {}", p.string(), why);
+      log()->warn("plugin path '{}': {}", p.string(), why);
       if (throw_on_error)
         throw PluginError(ErrorCode::Plugin, "plugin '" + p.string() + "': " + why, p.string());
       return;
@@ -255,7 +260,10 @@ private:
     try {
       plugins_.push_back(PluginLibrary::load(canonical));
     } catch (const Error &e) {
-      log().warn("{}", e.what());
+      // Info, not warn: a process that never uses this format should stay
+      // quiet; the reason is in failed_plugins() and in the error raised when
+      // the format is asked for.
+      log()->info("{}", e.what());
       std::string why = e.what();
       const std::string head = "plugin '" + canonical.string() + "': ";
       if (why.rfind(head, 0) == 0)
@@ -303,8 +311,8 @@ ResolvedFormat probe_format(const uint8_t *head, size_t size) {
   return Registry::instance().probe(head, size);
 }
 
-std::string known_extensions() {
-  return Registry::instance().known();
+std::string known_extensions(const fs::path &path) {
+  return Registry::instance().known(path);
 }
 
 } // namespace detail

@@ -29,7 +29,8 @@ ResolvedFormat resolve_format(const std::filesystem::path &path, const std::stri
 // The first readable format whose probe says yes to `head`; empty if none.
 ResolvedFormat probe_format(const uint8_t *head, size_t size);
 
-// Every format's extensions, for messages: ".npz, .safetensors".
-std::string known_extensions();
+// For messages: " (known: .npz, .safetensors)", then each plugin that failed
+// to load with its reason, the one named for `path`'s extension first.
+std::string known_extensions(const std::filesystem::path &path);
 
 } // namespace weightio::detail

@@ -80,7 +80,7 @@ void run_writer(const ResolvedFormat &fmt, const FlatParams &params, const SaveO
                 OutputSink &sink, const std::string &file) {
   WriteRequest req;
   build_request(req, params, o);
-  SinkAdapter adapter(sink, o.progress);
+  SinkAdapter adapter(sink, o.progress, file);
   req.c.sink = adapter.c_sink();
   char error[kPluginErrorSize] = {};
   const int32_t st = fmt.format->c->write(&req.c, error, sizeof error);
@@ -101,7 +101,7 @@ void save_weights(const fs::path &path, const FlatParams &params, const SaveOpti
   FileSink sink(out.fd(), path, options.durable);
   run_writer(fmt, params, options, sink, file);
   out.commit(options.durable);
-  log().debug("saved {} tensors to '{}' ({})", params.size(), file, fmt.format->info.name);
+  log()->debug("saved {} tensors to '{}' ({})", params.size(), file, fmt.format->info.name);
 }
 
 std::vector<uint8_t> save_weights_to_memory(const FlatParams &params, const SaveOptions &options) {

@@ -10,29 +10,31 @@
 
 namespace weightio {
 
-namespace {
-std::string shape_text(const Shape &shape) {
+std::string shape_to_string(const Shape &shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i)
     s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
 }
-} // namespace
 
 uint64_t shape_numel(const Shape &shape) {
   auto n = sdk::checked_numel(shape.data(), static_cast<uint32_t>(shape.size()));
   if (!n)
-    throw Error(ErrorCode::InvalidArgument, "invalid shape " + shape_text(shape) +
+    throw Error(ErrorCode::InvalidArgument, "invalid shape " + shape_to_string(shape) +
                                                 ": negative extent or element count overflow");
   return *n;
 }
 
 uint64_t shape_nbytes(DType dtype, const Shape &shape) {
+  if (!dtype_valid(static_cast<int32_t>(dtype)))
+    throw Error(ErrorCode::InvalidArgument,
+                "invalid dtype value " + std::to_string(static_cast<int32_t>(dtype)));
   const uint64_t numel = shape_numel(shape);
   auto n = sdk::checked_nbytes(static_cast<int32_t>(dtype), numel);
   if (!n)
     throw Error(ErrorCode::InvalidArgument,
-                "invalid shape " + shape_text(shape) + " for " + std::string(dtype_name(dtype)) +
+                "invalid shape " + shape_to_string(shape) + " for " +
+                    std::string(dtype_name(dtype)) +
                     ": byte size overflows or does not end on a byte boundary");
   return *n;
 }
@@ -45,7 +47,7 @@ TensorView::TensorView(DType dtype, Shape shape, const void *data)
   nbytes_ = shape_nbytes(dtype_, shape_);
   if (data_ == nullptr && nbytes_ != 0)
     throw Error(ErrorCode::InvalidArgument, "tensor data is null but the shape " +
-                                                shape_text(shape_) + " holds " +
+                                                shape_to_string(shape_) + " holds " +
                                                 std::to_string(nbytes_) + " bytes");
 }
 
@@ -62,6 +64,9 @@ void TensorView::check_element_type(size_t size) const {
 }
 
 std::shared_ptr<void> allocate_aligned(uint64_t size, uint64_t alignment) {
+  if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+    throw Error(ErrorCode::InvalidArgument,
+                "alignment " + std::to_string(alignment) + " is not a power of two");
   if (alignment < alignof(std::max_align_t))
     alignment = alignof(std::max_align_t);
   // Round up so aligned_alloc's size contract holds; 0-byte tensors still
@@ -94,17 +99,19 @@ Tensor Tensor::copy_of(const TensorView &view) {
 }
 
 Tensor::Tensor(DType dtype, Shape shape, const void *data, std::shared_ptr<const void> owner,
-               bool mapped)
-    : view_(dtype, std::move(shape), data), owner_(std::move(owner)), mapped_(mapped) {
+               bool mapped, bool writable)
+    : view_(dtype, std::move(shape), data), owner_(std::move(owner)), mapped_(mapped),
+      writable_(writable && !mapped) {
   if (reinterpret_cast<uintptr_t>(data) % dtype_alignment(dtype) != 0)
     throw Error(ErrorCode::InvalidArgument,
                 "tensor data is not aligned for " + std::string(dtype_name(dtype)));
 }
 
 void *Tensor::mutable_data() {
-  if (mapped_)
+  if (!writable_)
     throw Error(ErrorCode::InvalidArgument,
-                "tensor is a read-only view into a memory-mapped file; copy it first");
+                "tensor is a read-only view into loaded bytes (a memory-mapped file or a "
+                "caller's buffer); copy it first (Tensor::copy_of)");
   return const_cast<void *>(view_.data());
 }
 

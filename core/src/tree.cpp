@@ -45,8 +45,9 @@ struct Flattener {
   }
 };
 
+// "01" is not an index: two spellings of one index would merge two tensors.
 bool is_index(std::string_view s, size_t &value) {
-  if (s.empty() || s.size() > 18)
+  if (s.empty() || s.size() > 18 || (s.size() > 1 && s[0] == '0'))
     return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   return ec == std::errc() && p == s.data() + s.size();

@@ -37,7 +37,7 @@ TEST(LoadInto, StrictReportsEveryProblemByName) {
   } catch (const MismatchError &e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("'w' has dtype F32"), std::string::npos) << m;
-    EXPECT_NE(m.find("'b' has shape (3,)"), std::string::npos) << m;
+    EXPECT_NE(m.find("'b' has shape [3]"), std::string::npos) << m;
     EXPECT_NE(m.find("missing 'gone'"), std::string::npos) << m;
     EXPECT_NE(m.find("unexpected 'extra'"), std::string::npos) << m;
   }

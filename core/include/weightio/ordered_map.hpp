@@ -14,7 +14,8 @@ namespace weightio {
 
 template <class V> class OrderedMap {
 public:
-  using value_type = std::pair<std::string, V>;
+  // Keys are const: renaming through an iterator would break the index.
+  using value_type = std::pair<const std::string, V>;
   using const_iterator = typename std::vector<value_type>::const_iterator;
   using iterator = typename std::vector<value_type>::iterator;
 

@@ -6,11 +6,15 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace weightio {
 
 using Shape = std::vector<int64_t>;
+
+// "[3, 4]", "[]" for a scalar: how messages print shapes.
+std::string shape_to_string(const Shape &shape);
 
 // Checked element count and byte size. Throw weightio::Error
 // (ErrorCode::InvalidArgument) on a negative extent, on overflow, or when a
@@ -22,7 +26,8 @@ uint64_t shape_nbytes(DType dtype, const Shape &shape);
 // as the view is used (a save reads it during save_weights only).
 class TensorView {
 public:
-  TensorView() = default;
+  // An empty F32 tensor of shape [0] (no bytes, null data).
+  TensorView() : shape_{0} {}
   // Throws Error(InvalidArgument) when the shape is invalid (see
   // shape_nbytes) or data is null while the tensor holds bytes.
   TensorView(DType dtype, Shape shape, const void *data);
@@ -61,8 +66,10 @@ public:
   static Tensor copy_of(const TensorView &view);
   // Wraps bytes kept alive by `owner`; `data` must be aligned for dtype and
   // hold shape_nbytes(dtype, shape) bytes (checked: throws Error).
+  // `mapped`: the bytes are a view into a file's memory map. `writable`: the
+  // bytes are this tensor's to change (mutable_data() refuses otherwise).
   Tensor(DType dtype, Shape shape, const void *data, std::shared_ptr<const void> owner,
-         bool mapped = false);
+         bool mapped = false, bool writable = true);
 
   DType dtype() const noexcept { return view_.dtype(); }
   const Shape &shape() const noexcept { return view_.shape(); }
@@ -71,8 +78,8 @@ public:
   const void *data() const noexcept { return view_.data(); }
   template <class T> const T *data() const { return view_.data<T>(); }
   // Writable bytes, for tensors this process allocated (zeros, copy_of, or a
-  // load that had to copy). Throws Error(InvalidArgument) for a view into a
-  // read-only memory map.
+  // load that had to copy). Throws Error(InvalidArgument) for a view into
+  // the loaded input (a read-only memory map, or bytes the caller lent).
   void *mutable_data();
   // True when the bytes are a view into a loaded file's memory map (no copy).
   bool is_mapped() const noexcept { return mapped_; }
@@ -83,10 +90,13 @@ private:
   TensorView view_;
   std::shared_ptr<const void> owner_;
   bool mapped_ = false;
+  bool writable_ = true;
 };
 
-// 64-byte-aligned, zero-filled storage owned by a shared_ptr (what Tensor
-// uses for copies). Throws std::bad_alloc.
+// Uninitialised storage aligned to `alignment` (a power of two; at least
+// alignof(max_align_t) is used), owned by a shared_ptr: what Tensor uses for
+// copies. Throws std::bad_alloc, or Error(InvalidArgument) for an alignment
+// that is not a power of two.
 std::shared_ptr<void> allocate_aligned(uint64_t size, uint64_t alignment = 64);
 
 } // namespace weightio

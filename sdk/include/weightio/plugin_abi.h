@@ -13,6 +13,9 @@
  *   that filled it was compiled). Structs only ever grow by appending fields;
  *   each appended field is marked "added in ABI N". A reader of a struct
  *   reads a field only when `struct_size` covers it (WIO_HAS_FIELD).
+ *   Fields are appended in 8-byte units (a narrower field comes with explicit
+ *   padding), so that a struct never gains tail padding that struct_size
+ *   would count as a field.
  * - wio_plugin.abi_version is the WEIGHTIO_ABI_VERSION the plugin was built
  *   with. The host refuses a plugin whose abi_version is newer than its own
  *   WEIGHTIO_ABI_VERSION, or older than WEIGHTIO_ABI_MIN_VERSION, with an
@@ -25,8 +28,16 @@
  *
  * Threading: the host may call a plugin's read, write and probe functions
  * concurrently from several threads on different requests; plugins must not
- * keep mutable global state. shutdown is called once, after every other
- * call has returned and before the library is unloaded.
+ * keep mutable global state. The host's callbacks (the sink's functions,
+ * alloc, wants, emit_tensor, emit_metadata, progress) may be called only from
+ * the thread that entered read or write, never concurrently, and never after
+ * that call returned; a plugin's worker threads hand their results to that
+ * thread.
+ *
+ * Lifetime: the entry function must not start threads or acquire resources
+ * (it may run for a library that is then refused). The host keeps plugins
+ * loaded for the life of the process, so shutdown, called once after every
+ * other call has returned, may never be called at all.
  */
 #ifndef WEIGHTIO_PLUGIN_ABI_H
 #define WEIGHTIO_PLUGIN_ABI_H
@@ -105,7 +116,9 @@ typedef enum wio_dtype {
   WIO_DTYPE_COUNT_V1 = 23 /* number of dtypes in ABI 1 */
 } wio_dtype;
 
-/* Bit for dtype d in a dtype mask (wio_format.write_dtypes). */
+/* Bit for dtype d in a dtype mask (wio_format.write_dtypes). A 64-bit mask:
+ * dtypes beyond 63, should there ever be any, will be declared by an
+ * appended field. */
 #define WIO_DTYPE_BIT(d) (UINT64_C(1) << (d))
 
 /* --------------------------------------------------------------- strings */

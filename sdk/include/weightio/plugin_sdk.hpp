@@ -55,7 +55,8 @@ template <class F> int32_t guard(char *error, size_t error_size, F &&f) noexcept
     return WIO_OK;
   } catch (const Failure &e) {
     write_error(error, error_size, e.what());
-    return e.status();
+    // A Failure carrying WIO_OK would report success for a failed call.
+    return e.status() == WIO_OK ? WIO_ERR_INTERNAL : e.status();
   } catch (const std::bad_alloc &) {
     write_error(error, error_size, "out of memory");
     return WIO_ERR_INTERNAL;
