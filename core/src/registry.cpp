@@ -57,24 +57,30 @@ public:
     return failures_;
   }
 
-  void prefer(const std::string &ext, const std::string &who) {
+  void prefer(const std::string &ext_or_format, const std::string &who) {
     std::lock_guard lock(mutex_);
     discover_locked();
+    std::error_code ec;
+    fs::path who_path = fs::canonical(who, ec);
     for (auto &p : plugins_)
-      if (p->info().name == who || p->path() == fs::path(who)) {
-        preferred_[lower(ext)] = p->path();
+      if (p->info().name == who || (!ec && p->path() == who_path)) {
+        preferred_[lower(ext_or_format)] = p->path();
         return;
       }
     throw PluginError(ErrorCode::Plugin, "prefer_plugin: no loaded plugin is named '" + who + "'");
   }
 
-  detail::ResolvedFormat by_name(const std::string &name, const std::string &file) {
+  detail::ResolvedFormat by_name(const std::string &name, const std::string &file,
+                                 detail::Need need) {
     std::lock_guard lock(mutex_);
     discover_locked();
+    std::vector<detail::ResolvedFormat> matches;
     for (auto &p : plugins_)
       for (auto &f : p->formats())
         if (f.info.name == name)
-          return {p, &f};
+          matches.push_back({p, &f});
+    if (!matches.empty())
+      return pick_locked(matches, lower(name), need, "the format name '" + name + "'", file);
     throw PluginError(ErrorCode::UnknownFormat,
                       prefix(file) + "no plugin provides the format '" + name + "'" +
                           known_locked() + failures_locked(name),
@@ -82,7 +88,7 @@ public:
   }
 
   // Every (plugin, format) whose extension ends `filename`, longest match.
-  detail::ResolvedFormat by_extension(const fs::path &path, bool allow_unknown) {
+  detail::ResolvedFormat by_extension(const fs::path &path, bool allow_unknown, detail::Need need) {
     std::lock_guard lock(mutex_);
     discover_locked();
     const std::string fname = lower(path.filename().string());
@@ -116,13 +122,27 @@ public:
                             failures_locked(lower(ext.empty() ? "" : ext.substr(1))),
                         path.string());
     }
-    // Several formats of one plugin sharing an extension are the plugin's
-    // business (first wins); two plugins claiming it need the host to choose.
+    return pick_locked(matches, best_ext, need, "the extension '." + best_ext + "'", path.string());
+  }
+
+  // One of several candidates. Those that can do what is needed come first
+  // (a read-only and a write-only plugin for one extension don't conflict).
+  // Several formats of one plugin are the plugin's business (first wins);
+  // two plugins need the host to choose (prefer_plugin with `key`).
+  detail::ResolvedFormat pick_locked(std::vector<detail::ResolvedFormat> matches,
+                                     const std::string &key, detail::Need need,
+                                     const std::string &what, const std::string &file) {
+    auto able = [need](const detail::ResolvedFormat &m) {
+      return need == detail::Need::Any ||
+             (need == detail::Need::Read ? m.format->info.can_read : m.format->info.can_write);
+    };
+    if (std::any_of(matches.begin(), matches.end(), able))
+      std::erase_if(matches, [&](const detail::ResolvedFormat &m) { return !able(m); });
     std::set<fs::path> owners;
     for (auto &m : matches)
       owners.insert(m.plugin->path());
     if (owners.size() > 1) {
-      if (auto it = preferred_.find(best_ext); it != preferred_.end())
+      if (auto it = preferred_.find(key); it != preferred_.end())
         for (auto &m : matches)
           if (m.plugin->path() == it->second)
             return m;
@@ -130,10 +150,9 @@ public:
       for (auto &o : owners)
         names += (names.empty() ? "'" : " and '") + o.string() + "'";
       throw PluginError(ErrorCode::Plugin,
-                        prefix(path.string()) + "the extension '." + best_ext +
-                            "' is claimed by two plugins, " + names +
+                        prefix(file) + what + " is claimed by two plugins, " + names +
                             "; choose one with weightio::prefer_plugin()",
-                        path.string());
+                        file);
     }
     return matches.front();
   }
@@ -293,8 +312,8 @@ namespace detail {
 ResolvedFormat resolve_format(const fs::path &path, const std::string &format_name, Need need,
                               bool allow_unknown) {
   auto &reg = Registry::instance();
-  ResolvedFormat r = format_name.empty() ? reg.by_extension(path, allow_unknown)
-                                         : reg.by_name(format_name, path.string());
+  ResolvedFormat r = format_name.empty() ? reg.by_extension(path, allow_unknown, need)
+                                         : reg.by_name(format_name, path.string(), need);
   if (r.format == nullptr)
     return r;
   const bool ok = need == Need::Read ? r.format->info.can_read : r.format->info.can_write;
@@ -339,15 +358,15 @@ FormatInfo format_for_extension(const std::string &extension) {
   std::string ext = extension;
   if (!ext.empty() && ext[0] == '.')
     ext = ext.substr(1);
-  return checked_info(Registry::instance().by_extension("file." + ext, false));
+  return checked_info(Registry::instance().by_extension("file." + ext, false, detail::Need::Any));
 }
 
 FormatInfo format_by_name(const std::string &name) {
-  return checked_info(Registry::instance().by_name(name, ""));
+  return checked_info(Registry::instance().by_name(name, "", detail::Need::Any));
 }
 
 fs::path plugin_path_for_format(const std::string &name) {
-  return Registry::instance().by_name(name, "").plugin->path();
+  return Registry::instance().by_name(name, "", detail::Need::Any).plugin->path();
 }
 
 } // namespace weightio

@@ -11,7 +11,7 @@
 
 namespace weightio::detail {
 
-enum class Need { Read, Write };
+enum class Need { Read, Write, Any };
 
 struct ResolvedFormat {
   std::shared_ptr<PluginLibrary> plugin; // keeps the library loaded

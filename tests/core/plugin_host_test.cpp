@@ -210,6 +210,49 @@ TEST(PluginHost, TwoPluginsClaimingAnExtensionIsAnErrorNamingBoth) {
   }
 }
 
+TEST(PluginHost, AReaderAndAWriterForOneExtensionDoNotConflict) {
+  load_test_plugin("reader_only");
+  load_test_plugin("writer_only");
+  wtest::TempDir dir;
+  float x = 0;
+  FlatParams params;
+  params.emplace("x", TensorView(DType::F32, {}, &x));
+  // Both stubs fail with "not implemented": what matters is which one runs.
+  try {
+    save_weights(dir / "m.rw", params);
+    FAIL();
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("weightio_writer_only.so"), std::string::npos) << e.what();
+  }
+  wtest::write_bytes(dir / "r.rw", {1, 2, 3});
+  try {
+    load_weights(dir / "r.rw");
+    FAIL();
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("weightio_reader_only.so"), std::string::npos) << e.what();
+  }
+}
+
+TEST(PluginHost, TwoPluginsWithOneFormatNameConflictUnlessTheHostChooses) {
+  load_test_plugin("same_name_a");
+  load_test_plugin("same_name_b");
+  float x = 0;
+  FlatParams params;
+  params.emplace("x", TensorView(DType::F32, {}, &x));
+  SaveOptions o;
+  o.format = "samename";
+  try {
+    save_weights_to_memory(params, o);
+    FAIL();
+  } catch (const PluginError &e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("weightio_same_name_a.so"), std::string::npos) << m;
+    EXPECT_NE(m.find("weightio_same_name_b.so"), std::string::npos) << m;
+  }
+  prefer_plugin("samename", test_plugin("same_name_b").string());
+  EXPECT_EQ(plugin_path_for_format("samename").filename(), "weightio_same_name_b.so");
+}
+
 TEST(PluginHost, ExceptionsInsidePluginsBecomeErrors) {
   load_test_plugin("throwing");
   wtest::TempDir dir;

@@ -37,6 +37,12 @@ static int32_t read_fn(const wio_read_request *req, char *error, size_t size) {
 static const char *const kExtensions[] = {"dup", NULL};
 #elif defined(VARIANT_BAD_EXTENSION)
 static const char *const kExtensions[] = {".NPZ", NULL};
+#elif defined(VARIANT_READER_ONLY) || defined(VARIANT_WRITER_ONLY)
+static const char *const kExtensions[] = {"rw", NULL};
+#elif defined(VARIANT_SAME_NAME_A)
+static const char *const kExtensions[] = {"sna", NULL};
+#elif defined(VARIANT_SAME_NAME_B)
+static const char *const kExtensions[] = {"snb", NULL};
 #else
 static const char *const kExtensions[] = {"defective", NULL};
 #endif
@@ -47,16 +53,28 @@ static const wio_format kFormat = {
     "dup_a",
 #elif defined(VARIANT_DUP_B)
     "dup_b",
+#elif defined(VARIANT_SAME_NAME_A) || defined(VARIANT_SAME_NAME_B)
+    "samename",
 #else
     "defective",
 #endif
     "a test plugin",
     kExtensions,
+#if defined(VARIANT_READER_ONLY)
+    WIO_CAP_READ,
+#elif defined(VARIANT_WRITER_ONLY)
+    WIO_CAP_WRITE,
+#else
     WIO_CAP_READ | WIO_CAP_WRITE,
+#endif
     WIO_DTYPE_BIT(WIO_DTYPE_F32),
     probe,
+#if defined(VARIANT_READER_ONLY)
+    NULL,
+#else
     write_fn,
-#if defined(VARIANT_NULL_READ)
+#endif
+#if defined(VARIANT_NULL_READ) || defined(VARIANT_WRITER_ONLY)
     NULL,
 #else
     read_fn,

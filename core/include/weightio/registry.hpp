@@ -48,9 +48,10 @@ std::vector<PluginFailure> failed_plugins();
 // are recorded (failed_plugins) and logged, not thrown, unless `throw_on_error`.
 void add_plugin_path(const std::filesystem::path &file_or_folder, bool throw_on_error = false);
 
-// Picks the plugin (by file path or plugin name) that serves `extension` when
-// several claim it. Throws PluginError when no loaded plugin matches.
-void prefer_plugin(const std::string &extension, const std::string &plugin_name_or_path);
+// Picks the plugin (by file path or plugin name) that serves an extension
+// ("npz" or ".npz") or a format name when several plugins claim it. Throws
+// PluginError when no loaded plugin matches.
+void prefer_plugin(const std::string &extension_or_format, const std::string &plugin_name_or_path);
 
 // The format that would serve a path's extension or a format name; throws
 // PluginError (unknown, or claimed by two plugins) listing the known ones.
