@@ -2,14 +2,13 @@
 // descriptor, probe, the plugin's own refusals (it does not rely on the
 // host's dtype check), sink failures and cancellation, and how it emits
 // tensors (views for stored members, buffers for deflated ones).
+#include "abi_host.hpp"
 #include "npz_test_util.hpp"
 #include "test_support.hpp"
 
 #include <weightio/plugin_abi.h>
 
 #include <gtest/gtest.h>
-
-#include <dlfcn.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -22,19 +21,9 @@ namespace {
 using npztest::contains;
 
 const wio_format &npz_format() {
-  static const wio_format *f = [] {
-    const std::string path =
-        std::string(WEIGHTIO_BINARY_DIR) + "/lib/weightio/plugins/weightio_npz.so";
-    void *lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (lib == nullptr)
-      throw std::runtime_error(std::string("dlopen: ") + dlerror());
-    auto entry = reinterpret_cast<wio_plugin_entry_fn>(dlsym(lib, WEIGHTIO_PLUGIN_ENTRY_SYMBOL));
-    const wio_plugin *p = entry(WEIGHTIO_ABI_VERSION);
-    if (p == nullptr || p->format_count != 1)
-      throw std::runtime_error("unexpected descriptor");
-    return p->formats[0];
-  }();
-  return *f;
+  static const wtest::AbiPlugin plugin(std::string(WEIGHTIO_BINARY_DIR) +
+                                       "/lib/weightio/plugins/weightio_npz.so");
+  return plugin.format();
 }
 
 // A sink into memory that can fail or cancel on demand.
@@ -74,27 +63,11 @@ struct MemorySink {
   }
 };
 
-struct InTensor {
-  std::string name;
-  int32_t dtype;
-  std::vector<int64_t> shape;
-  std::vector<uint8_t> data;
-};
+using InTensor = wtest::AbiTensor;
 
 int32_t write(const std::vector<InTensor> &in, MemorySink &sink, int32_t level, std::string &error,
               uint32_t flags = 0) {
-  std::vector<wio_tensor_in> ts;
-  for (const auto &t : in) {
-    wio_tensor_in x{};
-    x.struct_size = sizeof x;
-    x.dtype = t.dtype;
-    x.name = {t.name.data(), t.name.size()};
-    x.ndim = static_cast<uint32_t>(t.shape.size());
-    x.shape = t.shape.data();
-    x.data = t.data.data();
-    x.nbytes = t.data.size();
-    ts.push_back(x);
-  }
+  const std::vector<wio_tensor_in> ts = wtest::to_abi(in);
   wio_write_request r{};
   r.struct_size = sizeof r;
   r.flags = flags;
@@ -221,7 +194,7 @@ TEST(NpzPluginAbi, StoredMembersAreViewsAndDeflatedOnesBuffers) {
     for (size_t i = 0; i < in.size(); ++i) {
       const Emitted &e = reader.out[i];
       EXPECT_EQ(e.name, in[i].name);
-      EXPECT_EQ(e.bytes, in[i].data);
+      EXPECT_EQ(e.bytes, in[i].bytes);
       if (level == 0) {
         EXPECT_EQ(e.storage, WIO_STORAGE_MAPPED);
         EXPECT_EQ(e.offset % 64, 0u) << "stored data is 64-byte aligned in the file";

@@ -6,7 +6,10 @@
 
 #include <weightio/weightio.hpp>
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -115,6 +118,23 @@ inline std::string shape_text(const weightio::Shape &shape) {
 
 inline bool contains(const std::string &text, const std::string &part) {
   return text.find(part) != std::string::npos;
+}
+
+// Loading `path` must fail with a FormatError naming the file, the member
+// (when `member` is not empty) and `reason`.
+inline void expect_refused(const std::filesystem::path &path, const weightio::LoadOptions &o,
+                           const std::string &member, const std::string &reason) {
+  try {
+    weightio::load_weights(path, o);
+    ADD_FAILURE() << "loaded without error";
+  } catch (const weightio::FormatError &e) {
+    const std::string msg = e.what();
+    EXPECT_TRUE(contains(msg, path.string())) << msg;
+    if (!member.empty()) {
+      EXPECT_TRUE(contains(msg, "member '" + member + "'")) << msg;
+    }
+    EXPECT_TRUE(contains(msg, reason)) << msg;
+  }
 }
 
 } // namespace npztest

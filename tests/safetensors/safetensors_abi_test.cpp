@@ -1,6 +1,7 @@
 // The plugin seen through its C ABI, as the core sees it: how the writer
 // uses the sink (writev batches, pointers to the host's own bytes, progress)
 // and what the reader hands back (MAPPED offsets, data order, no copies).
+#include "abi_host.hpp"
 #include "safetensors_reference.hpp"
 #include "test_support.hpp"
 
@@ -8,8 +9,6 @@
 #include <weightio/weightio.hpp>
 
 #include <gtest/gtest.h>
-
-#include <dlfcn.h>
 
 #include <climits>
 #include <cstring>
@@ -19,24 +18,9 @@ using namespace weightio;
 namespace {
 
 // The safetensors plugin the registry found, opened a second time directly.
-class Plugin {
+class Plugin : public wtest::AbiPlugin {
 public:
-  Plugin() {
-    const auto path = plugin_path_for_format("safetensors");
-    lib_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (lib_ == nullptr)
-      throw std::runtime_error(dlerror());
-    auto entry = reinterpret_cast<wio_plugin_entry_fn>(dlsym(lib_, WEIGHTIO_PLUGIN_ENTRY_SYMBOL));
-    if (entry == nullptr)
-      throw std::runtime_error("no entry symbol");
-    format_ = entry(WEIGHTIO_ABI_VERSION)->formats[0];
-  }
-  ~Plugin() { dlclose(lib_); }
-  const wio_format &format() const { return *format_; }
-
-private:
-  void *lib_ = nullptr;
-  const wio_format *format_ = nullptr;
+  Plugin() : wtest::AbiPlugin(plugin_path_for_format("safetensors")) {}
 };
 
 struct RecordingSink {
@@ -74,28 +58,8 @@ struct RecordingSink {
   }
 };
 
-struct Input {
-  std::string name;
-  int32_t dtype;
-  std::vector<int64_t> shape;
-  std::vector<uint8_t> bytes;
-};
-
-std::vector<wio_tensor_in> to_abi(const std::vector<Input> &in) {
-  std::vector<wio_tensor_in> out;
-  for (const auto &t : in) {
-    wio_tensor_in x{};
-    x.struct_size = sizeof x;
-    x.dtype = t.dtype;
-    x.name = {t.name.data(), t.name.size()};
-    x.ndim = static_cast<uint32_t>(t.shape.size());
-    x.shape = t.shape.data();
-    x.data = t.bytes.data();
-    x.nbytes = t.bytes.size();
-    out.push_back(x);
-  }
-  return out;
-}
+using Input = wtest::AbiTensor;
+using wtest::to_abi;
 
 int32_t write(const Plugin &p, const std::vector<wio_tensor_in> &tensors, RecordingSink &rec,
               std::string &error) {
