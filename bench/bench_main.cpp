@@ -2,7 +2,7 @@
 // peak RSS is its own):
 //   weightio_bench --op OP --workload NAME --data DIR --out DIR --runs N
 //                  [Google Benchmark flags, e.g. --benchmark_format=json]
-// Ops: raw_write, raw_write_fsync, raw_read, save_npz, save_npz_durable,
+// Ops: raw_write, raw_write_fsync, raw_write_contiguous, raw_read, save_npz, save_npz_durable,
 // save_npz_compressed, load_npz, load_npz_numpy, save_st, save_st_durable,
 // load_st_open, load_st_touch.
 #include "bench_workload.hpp"
@@ -17,6 +17,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <vector>
 
 namespace fs = std::filesystem;
 using namespace weightio;
@@ -46,12 +47,24 @@ void reset_peak_rss() {
   std::ofstream("/proc/self/clear_refs") << "5";
 }
 
-// Memory freed and idle for a moment goes back to the hypervisor and is slow
-// to touch again: touch a working set's worth before each timed run.
-void warm_memory(uint64_t bytes) {
-  auto p = allocate_aligned(bytes, 4096);
-  std::memset(p.get(), 1, bytes);
-  benchmark::DoNotOptimize(p.get());
+// This VM hands memory that has stayed free for a couple of seconds back to
+// the host (free page reporting), and the next use of it runs ~10x slower.
+// Touching anonymous memory does not fix that for a save: the page cache
+// allocates elsewhere. Writing and unlinking a scratch file of the working
+// set's size does: it leaves just-freed pages where the next page-cache and
+// heap allocations find them. Measured in docs/PERFORMANCE.md ("Two modes").
+void warm_memory(const fs::path &dir, uint64_t bytes) {
+  constexpr uint64_t chunk = uint64_t{64} << 20;
+  static std::vector<char> block(chunk, 1);
+  const fs::path scratch = dir / "warm.scratch";
+  int fd = ::open(scratch.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw std::runtime_error("cannot create " + scratch.string());
+  for (uint64_t done = 0; done < bytes; done += chunk)
+    if (::write(fd, block.data(), std::min(chunk, bytes - done)) < 0)
+      throw std::runtime_error("cannot write " + scratch.string());
+  ::close(fd);
+  ::unlink(scratch.c_str()); // never written back: its pages are just dropped
 }
 
 // Every timed run starts from the same state: no old file to truncate or
@@ -86,20 +99,28 @@ uint64_t touch_all(const Weights &w) {
   return acc;
 }
 
-void raw_write(const Workload &w, const fs::path &path, bool durable) {
+// write() of the parameters' bytes into a new file. `contiguous`: the whole
+// buffer in 16 MiB calls, the least a save of these bytes can cost (the floor
+// for many small tensors); otherwise one call per tensor, as a naive saver.
+void raw_write(const Workload &w, const fs::path &path, bool durable, bool contiguous) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     throw std::runtime_error("open failed");
-  for (const auto &[name, v] : w.params) {
-    const auto *p = static_cast<const char *>(v.data());
-    uint64_t done = 0;
-    while (done < v.nbytes()) {
-      ssize_t n = ::write(fd, p + done, v.nbytes() - done);
+  auto write_all = [fd](const void *data, uint64_t size) {
+    const auto *p = static_cast<const char *>(data);
+    for (uint64_t done = 0; done < size;) {
+      const uint64_t want = std::min<uint64_t>(size - done, uint64_t{16} << 20);
+      const ssize_t n = ::write(fd, p + done, want);
       if (n <= 0)
         throw std::runtime_error("write failed");
       done += static_cast<uint64_t>(n);
     }
-  }
+  };
+  if (contiguous)
+    write_all(w.bytes.get(), w.params_bytes);
+  else
+    for (const auto &[name, v] : w.params)
+      write_all(v.data(), v.nbytes());
   if (durable && ::fsync(fd) != 0)
     throw std::runtime_error("fsync failed");
   ::close(fd);
@@ -169,12 +190,14 @@ int main(int argc, char **argv) {
   std::shared_ptr<void> read_buffer;
   const std::string npz = stem + ".weightio.npz", st = stem + ".weightio.safetensors";
   const auto &op = a.op;
-  if (op == "raw_write" || op == "raw_write_fsync") {
+  if (op == "raw_write" || op == "raw_write_fsync" || op == "raw_write_contiguous") {
     output = stem + ".raw";
-    run = [&, sync = op == "raw_write_fsync"] { raw_write(w, output, sync); };
+    run = [&, sync = op == "raw_write_fsync", contiguous = op == "raw_write_contiguous"] {
+      raw_write(w, output, sync, contiguous);
+    };
   } else if (op == "raw_read") {
     setup = [&] {
-      raw_write(w, stem + ".raw", false);
+      raw_write(w, stem + ".raw", false, true);
       // Touched now, so that the timed reads do not fault it in.
       read_buffer = allocate_aligned(w.params_bytes, 4096);
       std::memset(read_buffer.get(), 0, w.params_bytes);
@@ -240,7 +263,7 @@ int main(int argc, char **argv) {
         for (auto _ : state) {
           state.PauseTiming();
           start_clean(output);
-          warm_memory(warm_bytes);
+          warm_memory(out, warm_bytes);
           state.ResumeTiming();
           run();
         }

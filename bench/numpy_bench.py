@@ -16,11 +16,19 @@ import numpy as np
 import workload
 
 
-def warm(nbytes):
-    # Memory freed and left idle is handed back to the hypervisor; touching
-    # it again is slow. Touch a working set's worth before each timed run.
-    a = np.ones(nbytes, dtype=np.uint8)
-    del a
+def warm(out_dir, nbytes):
+    # As bench_main.cpp's warm_memory(): write and unlink a scratch file of
+    # the working set's size, so that the timed run gets just-freed pages
+    # rather than ones this VM has handed back to the host.
+    block = np.ones(64 << 20, dtype=np.uint8)
+    scratch = os.path.join(out_dir, "warm.scratch")
+    with open(scratch, "wb") as f:
+        done = 0
+        while done < nbytes:
+            n = min(len(block), nbytes - done)
+            f.write(block[:n].data)
+            done += n
+    os.unlink(scratch)
 
 
 def status_kb(field):
@@ -59,7 +67,7 @@ def main():
     for _ in range(runs):
         if not peak_only:
             start_clean(path if saves else None)
-            warm(min(params_bytes, 1 << 30))
+            warm(out_dir, min(params_bytes, 1 << 30))
         if op in ("savez", "savez_compressed"):
             fn = np.savez if op == "savez" else np.savez_compressed
             t0 = time.perf_counter()

@@ -98,6 +98,7 @@ def main():
     for op in ["load_st_open", "load_st_touch"]:
         w(op, "llm4x")
     w("raw_write", "small")
+    w("raw_write_contiguous", "small")
     w("save_npz", "small")
     w("load_npz", "small")
     n("savez", "small")
@@ -142,7 +143,10 @@ def main():
         "numpy.load (its file)", None)
     row("save .npz (many-small)", W["save_npz", "small"], N["savez", "small"], "numpy.savez", 10)
     row("save .npz (many-small) vs raw", W["save_npz", "small"], W["raw_write", "small"],
-        "write()", None)
+        "write() per tensor", None)
+    row("floor: write() of the bytes in one stream (many-small)", W["raw_write_contiguous", "small"],
+        N["savez", "small"], "numpy.savez", None)
+    row("floor: write() (llm)", W["raw_write", "llm"], N["savez", "llm"], "numpy.savez", None)
     row("load .npz + touch (many-small)", W["load_npz", "small"], N["load", "small"],
         "numpy.load", 50)
     row("load .npz + touch (many-small, numpy's file)", W["load_npz_numpy", "small"],

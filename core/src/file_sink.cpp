@@ -14,8 +14,11 @@
 namespace weightio::detail {
 
 namespace {
-// Writes below this size are gathered; larger ones bypass the buffer.
+// Small writes are gathered into a buffer of this size. Writes of at least
+// kDirectWrite bytes go to the file from the caller's memory, with whatever
+// is buffered, in one call: copying them here would only add a pass.
 constexpr size_t kBufferSize = 1 << 20;
+constexpr size_t kDirectWrite = kBufferSize / 4;
 // Write-behind starts the disk on stretches of this size: large enough for
 // few calls and full-size device requests, small enough to start early.
 constexpr uint64_t kWriteBehindStep = uint64_t{8} << 20;
@@ -76,7 +79,7 @@ void FileSink::writev(const wio_iovec *iov, size_t count) {
   size_t total = 0;
   for (size_t i = 0; i < count; ++i)
     total += iov[i].size;
-  if (buffer_.size() + total <= kBufferSize) {
+  if (total < kDirectWrite && buffer_.size() + total <= kBufferSize) {
     for (size_t i = 0; i < count; ++i)
       if (iov[i].size)
         buffer_.insert(buffer_.end(), static_cast<const uint8_t *>(iov[i].data),
@@ -84,7 +87,7 @@ void FileSink::writev(const wio_iovec *iov, size_t count) {
     position_ += total;
     return;
   }
-  // Too big to gather: send the buffer and the caller's pieces in one call.
+  // Big, or no room: send the buffer and the caller's pieces in one call.
   std::vector<::iovec> out;
   out.reserve(count + 1);
   if (!buffer_.empty())

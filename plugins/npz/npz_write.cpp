@@ -1,11 +1,12 @@
 #include "cp437.hpp"
-#include "crc_ahead.hpp"
+#include "crc32.hpp"
 #include "deflate_pipeline.hpp"
 #include "npy_header.hpp"
 #include "npz.hpp"
 #include "zip_writer.hpp"
 
 #include <weightio/plugin_sdk.hpp>
+#include <weightio/staged_writer.hpp>
 
 #include <string>
 #include <vector>
@@ -82,32 +83,48 @@ void write_npz(const wio_write_request &r) {
     return member;
   };
 
-  ZipWriter zip(sink, (r.flags & WIO_WRITE_FORCE_ZIP64) != 0);
+  const bool force_zip64 = (r.flags & WIO_WRITE_FORCE_ZIP64) != 0;
   uint64_t done = 0;
   if (level == 0) {
-    std::vector<CrcAhead::Member> members(r.tensor_count);
-    for (size_t i = 0; i < r.tensor_count; ++i)
-      members[i] = {{{header(i).data(), header(i).size()},
-                     {r.tensors[i].data, static_cast<size_t>(r.tensors[i].nbytes)}}};
-    CrcAhead crcs(members);
-    for (size_t i = 0; i < r.tensor_count; ++i) {
-      zip.add_stored(member_name(i), members[i].pieces, crcs.get(i));
-      done += r.tensors[i].nbytes;
-      sink.progress(done, total);
-    }
-  } else {
-    std::vector<DeflatePipeline::Member> members(r.tensor_count);
-    for (size_t i = 0; i < r.tensor_count; ++i)
-      members[i] = {header(i), r.tensors[i].data, static_cast<size_t>(r.tensors[i].nbytes)};
-    DeflatePipeline pipeline(level, members);
-    for (size_t i = 0; i < r.tensor_count; ++i) {
-      const auto &c = pipeline.get(i);
-      const wio_iovec pieces[] = {{c.lead.data(), c.lead.size()}, {c.body.data(), c.body.size()}};
-      zip.add_deflated(member_name(i), pieces, c.crc, header(i).size() + r.tensors[i].nbytes);
-      pipeline.release(i);
-      done += r.tensors[i].nbytes;
-      sink.progress(done, total);
-    }
+    // A helper thread makes the archive (each member's CRC-32, then its
+    // local header, npy header and data, copied into the staging ring) while
+    // this thread writes the ring's slots: see staged_writer.hpp.
+    sdk::StagedWriter staged(
+        [&](const wio_iovec *pieces, size_t count, uint64_t progress) {
+          sink.writev(pieces, count);
+          sink.progress(progress, total);
+        },
+        total);
+    StagedOutput out(staged);
+    ZipWriter zip(out, sink.position(), force_zip64);
+    staged.run([&] {
+      for (size_t i = 0; i < r.tensor_count; ++i) {
+        const wio_iovec pieces[] = {{header(i).data(), header(i).size()},
+                                    {r.tensors[i].data, static_cast<size_t>(r.tensors[i].nbytes)}};
+        Crc32 crc;
+        for (const wio_iovec &p : pieces)
+          crc.update(p.data, p.size);
+        zip.add_stored(member_name(i), pieces, crc.value());
+        done += r.tensors[i].nbytes;
+        staged.mark(done);
+      }
+      zip.finish();
+    });
+    return;
+  }
+  SinkOutput out(sink);
+  ZipWriter zip(out, sink.position(), force_zip64);
+  std::vector<DeflatePipeline::Member> members(r.tensor_count);
+  for (size_t i = 0; i < r.tensor_count; ++i)
+    members[i] = {header(i), r.tensors[i].data, static_cast<size_t>(r.tensors[i].nbytes)};
+  DeflatePipeline pipeline(level, members);
+  for (size_t i = 0; i < r.tensor_count; ++i) {
+    const auto &c = pipeline.get(i);
+    const wio_iovec pieces[] = {{c.lead.data(), c.lead.size()}, {c.body.data(), c.body.size()}};
+    zip.add_deflated(member_name(i), pieces, c.crc, header(i).size() + r.tensors[i].nbytes);
+    pipeline.release(i);
+    done += r.tensors[i].nbytes;
+    sink.progress(done, total);
   }
   zip.finish();
 }

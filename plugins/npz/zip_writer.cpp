@@ -5,16 +5,9 @@
 #include "zip_format.hpp"
 
 #include <algorithm>
-#include <climits>
 
 namespace weightio::npz {
 namespace {
-
-// A batch goes out when it holds this many bytes (one syscall per 16 MiB
-// costs nothing measurable, and bounds the time between progress reports)
-// or as many pieces as one writev takes.
-constexpr uint64_t kBatchBytes = uint64_t{16} << 20;
-constexpr size_t kBatchPieces = IOV_MAX;
 
 bool needs_utf8_flag(std::string_view name) {
   return std::any_of(name.begin(), name.end(),
@@ -27,8 +20,7 @@ uint32_t clamp32(uint64_t v, bool use_sentinel) {
 
 } // namespace
 
-void ZipWriter::append_local_header(std::string &out, const Entry &e, bool zip64,
-                                    bool align) const {
+void ZipWriter::add_local_header(const Entry &e, bool zip64, bool align) {
   const std::string_view name = entry_name(e);
   LeRecord<20 + 6 + zip::kDataAlignment> extra;
   if (zip64) {
@@ -60,9 +52,10 @@ void ZipWriter::append_local_header(std::string &out, const Entry &e, bool zip64
   h.put<uint32_t>(clamp32(e.uncompressed_size, zip64));
   h.put<uint16_t>(static_cast<uint16_t>(name.size()));
   h.put<uint16_t>(static_cast<uint16_t>(extra.size()));
-  out += h.view();
-  out += name;
-  out += extra.view();
+  out_.copy(h.view().data(), h.view().size());
+  out_.copy(name.data(), name.size());
+  out_.copy(extra.view().data(), extra.view().size());
+  position_ += h.size() + name.size() + extra.size();
 }
 
 std::string_view ZipWriter::entry_name(const Entry &e) const {
@@ -76,42 +69,9 @@ ZipWriter::Entry ZipWriter::new_entry(std::string_view name, uint16_t method) {
   return e;
 }
 
-void ZipWriter::add_header(const Entry &e, bool zip64, bool align) {
-  const size_t start = headers_.size();
-  append_local_header(headers_, e, zip64, align);
-  const size_t size = headers_.size() - start;
-  batch_.push_back({nullptr, start, size});
-  batch_bytes_ += size;
-  position_ += size;
-  if (batch_.size() >= kBatchPieces)
-    flush();
-}
-
 void ZipWriter::add_data(const void *data, size_t size) {
-  const auto *p = static_cast<const uint8_t *>(data);
-  while (size != 0) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(size, kBatchBytes));
-    batch_.push_back({p, 0, n});
-    batch_bytes_ += n;
-    position_ += n;
-    p += n;
-    size -= n;
-    if (batch_bytes_ >= kBatchBytes || batch_.size() >= kBatchPieces)
-      flush();
-  }
-}
-
-void ZipWriter::flush() {
-  if (batch_.empty())
-    return;
-  std::vector<wio_iovec> iov;
-  iov.reserve(batch_.size());
-  for (const Piece &p : batch_)
-    iov.push_back({p.data ? p.data : headers_.data() + p.offset, p.size});
-  sink_.writev(iov.data(), iov.size());
-  batch_.clear();
-  headers_.clear();
-  batch_bytes_ = 0;
+  out_.refer(data, size);
+  position_ += size;
 }
 
 void ZipWriter::add_stored(std::string_view name, std::span<const wio_iovec> pieces, uint32_t crc) {
@@ -121,7 +81,7 @@ void ZipWriter::add_stored(std::string_view name, std::span<const wio_iovec> pie
     e.uncompressed_size += p.size;
   e.compressed_size = e.uncompressed_size;
   const bool zip64 = force_zip64_ || e.uncompressed_size >= zip::kMax32;
-  add_header(e, zip64, /*align=*/true);
+  add_local_header(e, zip64, /*align=*/true);
   for (const auto &p : pieces)
     add_data(p.data, p.size);
   entries_.push_back(std::move(e));
@@ -136,15 +96,14 @@ void ZipWriter::add_deflated(std::string_view name, std::span<const wio_iovec> c
     e.compressed_size += p.size;
   const bool zip64 =
       force_zip64_ || e.uncompressed_size >= zip::kMax32 || e.compressed_size >= zip::kMax32;
-  add_header(e, zip64, /*align=*/false);
+  add_local_header(e, zip64, /*align=*/false);
   for (const auto &p : compressed)
     add_data(p.data, p.size);
-  flush();
+  out_.flush(); // the compressed buffers are reused once this returns
   entries_.push_back(std::move(e));
 }
 
 void ZipWriter::finish() {
-  flush();
   const uint64_t cd_offset = position_;
   std::string cd;
   cd.reserve(entries_.size() * (zip::kCentralHeaderSize + 28) + names_.size() + 100);
@@ -217,7 +176,8 @@ void ZipWriter::finish() {
   put_le<uint32_t>(cd, clamp32(cd_size, zip64));
   put_le<uint32_t>(cd, clamp32(cd_offset, zip64));
   put_le<uint16_t>(cd, 0); // comment
-  sink_.write(cd);
+  out_.copy(cd.data(), cd.size());
+  out_.flush();
 }
 
 } // namespace weightio::npz

@@ -120,6 +120,37 @@ TEST(NpzNumpy, NumpyLoadsWhatWeightioWrites) {
   }
 }
 
+// A stored save over 4 MiB is made on a helper thread: small members are
+// copied through the staging ring, large ones (from 256 KiB) written from the
+// tensors' memory, slots end mid-member. numpy must read it all back.
+TEST(NpzNumpy, NumpyLoadsALargeStoredSave) {
+  std::deque<std::vector<uint8_t>> store;
+  FlatParams params;
+  uint32_t seed = 1000;
+  auto add = [&](const std::string &name, DType d, Shape shape) {
+    store.push_back(random_bytes(d, shape_nbytes(d, shape), seed++));
+    params.emplace(name, TensorView(d, std::move(shape), store.back().data()));
+  };
+  for (int i = 0; i < 1500; ++i) // 1 to ~3000 elements: headers cross slots
+    add("layers." + std::to_string(i) + ".w", i % 3 ? DType::F32 : DType::I8,
+        {static_cast<int64_t>(1 + (i * 7919) % 3000)});
+  add("layers.edge.at_threshold", DType::U8, {256 << 10});
+  add("layers.edge.below_threshold", DType::U8, {(256 << 10) - 1});
+  add("zz.embed", DType::F32, {1 << 20, 5}); // 20 MiB: handed over in parts
+  wtest::TempDir dir;
+  write_expectations(dir / "expected.tsv", params);
+  for (bool zip64 : {false, true}) {
+    SCOPED_TRACE(zip64 ? "zip64" : "classic");
+    SaveOptions o;
+    o.durable = false;
+    o.force_zip64 = zip64;
+    save_weights(dir / "large.npz", params, o);
+    expect_python_ok("npz_numpy_load_check.py",
+                     {(dir / "large.npz").string(), (dir / "expected.tsv").string()});
+    expect_unzip_ok(dir / "large.npz");
+  }
+}
+
 // A header over 65535 bytes needs npy version 2.0. numpy cannot make such an
 // array (32 dimensions at most), so the check regenerates the header with
 // numpy's own _write_array_header for the shape weightio was given.

@@ -147,25 +147,54 @@ TEST(NpzRoundTrip, ManyMembersNeedTheZip64EndRecord) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
-TEST(NpzRoundTrip, ProgressReachesTheTotal) {
-  const Params p = every_dtype();
-  uint64_t total = 0;
-  for (const auto &[name, t] : p.flat)
-    total += t.nbytes();
-  uint64_t last_done = 0, last_total = 0, calls = 0;
-  SaveOptions o;
-  o.format = "npz";
-  o.progress = [&](uint64_t done, uint64_t all) {
-    EXPECT_GE(done, last_done);
-    last_done = done;
-    last_total = all;
-    ++calls;
-    return true;
-  };
-  save_weights_to_memory(p.flat, o);
-  EXPECT_GE(calls, p.flat.size());
-  EXPECT_EQ(last_done, total);
-  EXPECT_EQ(last_total, total);
+// Small saves are made on the calling thread, large stored ones on a helper
+// thread through the staging ring (sdk::StagedWriter); both report progress
+// that only grows and ends at the total, and a progress callback that says
+// stop cancels the save, leaving the old file.
+TEST(NpzRoundTrip, ProgressReachesTheTotalAndCancels) {
+  Params big; // 35 MiB: the threaded path; many slots, then a large tensor
+  for (int i = 0; i < 3000; ++i)
+    big.add("a." + std::to_string(i), DType::F32, {256}, 100 + i);
+  big.add("b", DType::F32, {8 << 20}, 7);
+  const uint64_t small_bytes = 3000 * 256 * 4;
+  wtest::TempDir dir;
+  const Params small = every_dtype();
+  for (const Params *p : std::vector<const Params *>{&small, &big}) {
+    const FlatParams &flat = p->flat;
+    SCOPED_TRACE(p == &big ? "large save" : "small save");
+    uint64_t total = 0;
+    for (const auto &[name, t] : flat)
+      total += t.nbytes();
+    uint64_t last_done = 0, last_total = 0;
+    bool inside_large = false; // progress reported while "b" was written
+    SaveOptions o;
+    o.durable = false;
+    o.progress = [&](uint64_t done, uint64_t all) {
+      EXPECT_GE(done, last_done);
+      last_done = done;
+      last_total = all;
+      inside_large |= done > small_bytes && done < all;
+      return true;
+    };
+    save_weights(dir / "p.npz", flat, o);
+    expect_same(flat, load_weights(dir / "p.npz"));
+    EXPECT_EQ(last_done, total);
+    EXPECT_EQ(last_total, total);
+    if (p == &big) {
+      EXPECT_TRUE(inside_large) << "no progress within a 32 MiB tensor";
+    }
+
+    // Cancelled halfway: the complete file written above stays.
+    const auto before = wtest::read_bytes(dir / "p.npz");
+    o.progress = [&](uint64_t done, uint64_t all) { return done < all / 2 || all == 0; };
+    try {
+      save_weights(dir / "p.npz", flat, o);
+      ADD_FAILURE() << "the save was not cancelled";
+    } catch (const Error &e) {
+      EXPECT_EQ(e.code(), ErrorCode::Cancelled) << e.what();
+    }
+    EXPECT_TRUE(wtest::read_bytes(dir / "p.npz") == before);
+  }
 }
 
 TEST(NpzRoundTrip, DtypesNpzCannotHoldAreRefusedBeforeWriting) {

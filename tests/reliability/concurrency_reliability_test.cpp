@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -110,6 +111,50 @@ TEST(ReliabilityConcurrency, EveryFormatSavesAndLoadsInParallel) {
   for (auto &t : threads)
     t.join();
   EXPECT_EQ(ok.load(), kThreads * kRounds);
+}
+
+// Stored npz saves over 4 MiB run a helper thread each (the staging ring of
+// sdk::StagedWriter); several at once, to a file and to memory, come back
+// whole.
+TEST(ReliabilityConcurrency, LargeNpzSavesWithHelperThreadsInParallel) {
+  wtest::TempDir dir;
+  constexpr int kThreads = 3;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] {
+      std::vector<float> small(300 * 1000), large(1 << 20);
+      for (size_t k = 0; k < small.size(); ++k)
+        small[k] = static_cast<float>(k % 1000 + i);
+      for (size_t k = 0; k < large.size(); ++k)
+        large[k] = static_cast<float>(k % 777 + i);
+      FlatParams params;
+      for (int k = 0; k < 300; ++k)
+        params.emplace("s" + std::to_string(k), TensorView(DType::F32, {1000}, &small[k * 1000]));
+      params.emplace("z", TensorView(DType::F32, {1 << 20}, large.data()));
+      SaveOptions o;
+      o.durable = false;
+      o.format = "npz";
+      const auto path = dir / ("big" + std::to_string(i) + ".npz");
+      try {
+        save_weights(path, params, o);
+        const auto bytes = save_weights_to_memory(params, o);
+        const Weights a = load_weights(path);
+        LoadOptions lo;
+        lo.format = "npz";
+        const Weights b = load_weights_from_memory(bytes, lo);
+        bool same = a.size() == params.size() && b.size() == params.size();
+        for (const auto &[name, t] : params)
+          same = same && std::memcmp(a.at(name).data(), t.data(), t.nbytes()) == 0 &&
+                 std::memcmp(b.at(name).data(), t.data(), t.nbytes()) == 0;
+        ok += same;
+      } catch (const Error &e) {
+        ADD_FAILURE() << e.what();
+      }
+    });
+  for (auto &t : threads)
+    t.join();
+  EXPECT_EQ(ok.load(), kThreads);
 }
 
 // Tensors outlive their Weights and the thread that loaded them; dropping

@@ -1,0 +1,81 @@
+// Where a ZipWriter's bytes go. Two ways, one per kind of save:
+// - SinkOutput gathers pieces into large writev calls to the host's sink,
+//   writing caller memory in place (deflated members: their compressed
+//   buffers are written once, with no further copy).
+// - StagedOutput copies headers and small tensors into an sdk::StagedWriter's
+//   ring from a helper thread, and hands large tensors over to be written in
+//   place (stored members: see staged_writer.hpp for why).
+#pragma once
+
+#include <weightio/plugin_sdk.hpp>
+#include <weightio/staged_writer.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace weightio::npz {
+
+class ZipOutput {
+public:
+  virtual ~ZipOutput() = default;
+  // Bytes that may be gone once this returns (headers built on the stack).
+  virtual void copy(const void *data, size_t size) = 0;
+  // Bytes that stay valid until the next flush() returns.
+  virtual void refer(const void *data, size_t size) = 0;
+  // Everything given so far is handed on.
+  virtual void flush() = 0;
+};
+
+class SinkOutput final : public ZipOutput {
+public:
+  explicit SinkOutput(const sdk::Sink &sink) : sink_(sink) {}
+  void copy(const void *data, size_t size) override;
+  void refer(const void *data, size_t size) override;
+  void flush() override;
+
+private:
+  // A piece of the next writev: bytes of headers_ (copied there, since the
+  // arena may move as it grows) or caller memory.
+  struct Piece {
+    const void *data; // nullptr: headers_ from `offset`
+    size_t offset;
+    size_t size;
+  };
+  void add(Piece p);
+
+  const sdk::Sink &sink_;
+  std::string headers_;
+  std::vector<Piece> batch_;
+  uint64_t batch_bytes_ = 0;
+};
+
+class StagedOutput final : public ZipOutput {
+public:
+  explicit StagedOutput(sdk::StagedWriter &staged) : staged_(staged) {}
+  void copy(const void *data, size_t size) override { staged_.put(data, size); }
+  // Large data is written from where it is: the copy pays only while the
+  // bytes stay in the cache (see staged_writer.hpp). It is handed over in
+  // parts, each moving the progress on by its size: only tensor data is this
+  // large, and the progress counts tensor bytes.
+  void refer(const void *data, size_t size) override {
+    if (size < kExternalMin)
+      return staged_.put(data, size);
+    const auto *p = static_cast<const char *>(data);
+    for (size_t done = 0; done < size;) {
+      const size_t n = std::min(size - done, kExternalPart);
+      staged_.put_external(p + done, n);
+      staged_.mark(staged_.marked() + n);
+      done += n;
+    }
+  }
+  void flush() override {} // the StagedWriter writes each slot when it is full
+
+private:
+  static constexpr size_t kExternalMin = size_t{256} << 10;
+  static constexpr size_t kExternalPart = size_t{16} << 20;
+  sdk::StagedWriter &staged_;
+};
+
+} // namespace weightio::npz
