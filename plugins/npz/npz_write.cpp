@@ -84,11 +84,11 @@ void write_npz(const wio_write_request &r) {
   };
 
   const bool force_zip64 = (r.flags & WIO_WRITE_FORCE_ZIP64) != 0;
-  uint64_t done = 0;
   if (level == 0) {
     // A helper thread makes the archive (each member's CRC-32, then its
-    // local header, npy header and data, copied into the staging ring) while
-    // this thread writes the ring's slots: see staged_writer.hpp.
+    // headers and, for small tensors, its data, copied into the staging
+    // ring) while this thread writes the ring's slots and the large tensors
+    // from where they are: see staged_writer.hpp.
     sdk::StagedWriter staged(
         [&](const wio_iovec *pieces, size_t count, uint64_t progress) {
           sink.writev(pieces, count);
@@ -99,14 +99,11 @@ void write_npz(const wio_write_request &r) {
     ZipWriter zip(out, sink.position(), force_zip64);
     staged.run([&] {
       for (size_t i = 0; i < r.tensor_count; ++i) {
-        const wio_iovec pieces[] = {{header(i).data(), header(i).size()},
-                                    {r.tensors[i].data, static_cast<size_t>(r.tensors[i].nbytes)}};
+        const wio_tensor_in &t = r.tensors[i];
         Crc32 crc;
-        for (const wio_iovec &p : pieces)
-          crc.update(p.data, p.size);
-        zip.add_stored(member_name(i), pieces, crc.value());
-        done += r.tensors[i].nbytes;
-        staged.mark(done);
+        crc.update(header(i).data(), header(i).size());
+        crc.update(t.data, t.nbytes);
+        zip.add_stored(member_name(i), header(i), t.data, t.nbytes, crc.value());
       }
       zip.finish();
     });
@@ -118,6 +115,7 @@ void write_npz(const wio_write_request &r) {
   for (size_t i = 0; i < r.tensor_count; ++i)
     members[i] = {header(i), r.tensors[i].data, static_cast<size_t>(r.tensors[i].nbytes)};
   DeflatePipeline pipeline(level, members);
+  uint64_t done = 0;
   for (size_t i = 0; i < r.tensor_count; ++i) {
     const auto &c = pipeline.get(i);
     const wio_iovec pieces[] = {{c.lead.data(), c.lead.size()}, {c.body.data(), c.body.size()}};

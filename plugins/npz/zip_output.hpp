@@ -10,7 +10,6 @@
 #include <weightio/plugin_sdk.hpp>
 #include <weightio/staged_writer.hpp>
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -55,26 +54,12 @@ class StagedOutput final : public ZipOutput {
 public:
   explicit StagedOutput(sdk::StagedWriter &staged) : staged_(staged) {}
   void copy(const void *data, size_t size) override { staged_.put(data, size); }
-  // Large data is written from where it is: the copy pays only while the
-  // bytes stay in the cache (see staged_writer.hpp). It is handed over in
-  // parts, each moving the progress on by its size: only tensor data is this
-  // large, and the progress counts tensor bytes.
-  void refer(const void *data, size_t size) override {
-    if (size < kExternalMin)
-      return staged_.put(data, size);
-    const auto *p = static_cast<const char *>(data);
-    for (size_t done = 0; done < size;) {
-      const size_t n = std::min(size - done, kExternalPart);
-      staged_.put_external(p + done, n);
-      staged_.mark(staged_.marked() + n);
-      done += n;
-    }
-  }
+  // Tensor data (the progress counts it); large blocks are written from
+  // where they are.
+  void refer(const void *data, size_t size) override { staged_.put_data(data, size); }
   void flush() override {} // the StagedWriter writes each slot when it is full
 
 private:
-  static constexpr size_t kExternalMin = size_t{256} << 10;
-  static constexpr size_t kExternalPart = size_t{16} << 20;
   sdk::StagedWriter &staged_;
 };
 

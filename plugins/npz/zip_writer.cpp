@@ -74,16 +74,17 @@ void ZipWriter::add_data(const void *data, size_t size) {
   position_ += size;
 }
 
-void ZipWriter::add_stored(std::string_view name, std::span<const wio_iovec> pieces, uint32_t crc) {
+void ZipWriter::add_stored(std::string_view name, std::string_view lead, const void *data,
+                           uint64_t size, uint32_t crc) {
   Entry e = new_entry(name, zip::kMethodStored);
   e.crc = crc;
-  for (const auto &p : pieces)
-    e.uncompressed_size += p.size;
+  e.uncompressed_size = lead.size() + size;
   e.compressed_size = e.uncompressed_size;
   const bool zip64 = force_zip64_ || e.uncompressed_size >= zip::kMax32;
   add_local_header(e, zip64, /*align=*/true);
-  for (const auto &p : pieces)
-    add_data(p.data, p.size);
+  out_.copy(lead.data(), lead.size());
+  position_ += lead.size();
+  add_data(data, static_cast<size_t>(size));
   entries_.push_back(std::move(e));
 }
 

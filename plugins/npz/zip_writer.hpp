@@ -21,11 +21,12 @@ public:
   ZipWriter(ZipOutput &out, uint64_t start, bool force_zip64)
       : out_(out), force_zip64_(force_zip64), position_(start) {}
 
-  // A stored member made of `pieces` (whose CRC-32 is `crc`). Its data
-  // starts at a multiple of zip::kDataAlignment in the file. The pieces may
-  // be written from the caller's memory later (ZipOutput::refer): they must
-  // stay valid until finish().
-  void add_stored(std::string_view name, std::span<const wio_iovec> pieces, uint32_t crc);
+  // A stored member: `lead` (copied: the npy header), then `size` bytes of
+  // `data` (tensor data, ZipOutput::refer: it may be written from where it
+  // is, later, so it must stay valid until finish()). `crc` is the CRC-32 of
+  // both. The lead starts at a multiple of zip::kDataAlignment in the file.
+  void add_stored(std::string_view name, std::string_view lead, const void *data, uint64_t size,
+                  uint32_t crc);
 
   // A deflated member whose compressed bytes, CRC-32 and uncompressed size
   // are already known. Written before returning, so `compressed` may be

@@ -7,21 +7,15 @@
 
 #include <weightio/dtype_info.hpp>
 #include <weightio/plugin_sdk.hpp>
+#include <weightio/staged_writer.hpp>
 
 #include <algorithm>
-#include <climits>
 #include <string>
 #include <vector>
 
 namespace weightio::safetensors {
 
 namespace {
-
-// One writev holds at most this many pieces (POSIX guarantees IOV_MAX >= 16;
-// Linux has 1024) and this many bytes, so progress and cancellation come at
-// least every 64 MiB of data.
-constexpr size_t kMaxIov = IOV_MAX;
-constexpr uint64_t kMaxBatchBytes = uint64_t{64} << 20;
 
 [[noreturn]] void refuse_content(const std::string &message) {
   sdk::fail(WIO_ERR_UNSUPPORTED_OPTION, message);
@@ -103,50 +97,6 @@ std::vector<MetadataEntry> sorted_metadata(const wio_write_request &r) {
   return meta;
 }
 
-// Gathers the file's pieces into writev batches without copying tensor data.
-class BatchWriter {
-public:
-  BatchWriter(const sdk::Sink &sink, uint64_t total) : sink_(sink), total_(total) {
-    iov_.reserve(kMaxIov);
-  }
-  void add(const void *data, uint64_t size, bool is_tensor_data) {
-    const auto *p = static_cast<const uint8_t *>(data);
-    while (size != 0) {
-      const uint64_t piece = std::min(size, kMaxBatchBytes - std::min(kMaxBatchBytes, bytes_));
-      if (piece == 0) {
-        flush();
-        continue;
-      }
-      iov_.push_back({p, static_cast<size_t>(piece)});
-      bytes_ += piece;
-      if (is_tensor_data)
-        pending_data_ += piece;
-      p += piece;
-      size -= piece;
-      if (iov_.size() == kMaxIov)
-        flush();
-    }
-  }
-  void flush() {
-    if (iov_.empty())
-      return;
-    sink_.writev(iov_.data(), iov_.size());
-    iov_.clear();
-    bytes_ = 0;
-    done_ += pending_data_;
-    pending_data_ = 0;
-    sink_.progress(done_, total_);
-  }
-
-private:
-  const sdk::Sink &sink_;
-  uint64_t total_;
-  std::vector<wio_iovec> iov_;
-  uint64_t bytes_ = 0;        // in the current batch
-  uint64_t pending_data_ = 0; // tensor bytes in the current batch
-  uint64_t done_ = 0;
-};
-
 void write_impl(const wio_write_request &r) {
   check_request(r);
   const std::vector<size_t> order = data_order(r);
@@ -174,13 +124,22 @@ void write_impl(const wio_write_request &r) {
   for (int i = 0; i < 8; ++i)
     length[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
 
+  // A helper thread copies the header and the small tensors into the
+  // staging ring while this thread writes its slots, and the large tensors
+  // from where they are (staged_writer.hpp).
   const sdk::Sink sink(r.sink);
-  BatchWriter out(sink, total_data);
-  out.add(length, sizeof length, false);
-  out.add(header.data(), header.size(), false);
-  for (size_t i : order)
-    out.add(r.tensors[i].data, r.tensors[i].nbytes, true);
-  out.flush();
+  sdk::StagedWriter staged(
+      [&](const wio_iovec *pieces, size_t count, uint64_t progress) {
+        sink.writev(pieces, count);
+        sink.progress(progress, total_data);
+      },
+      total_data);
+  staged.run([&] {
+    staged.put(length, sizeof length);
+    staged.put(header.data(), header.size());
+    for (size_t i : order)
+      staged.put_data(r.tensors[i].data, static_cast<size_t>(r.tensors[i].nbytes));
+  });
 }
 
 } // namespace

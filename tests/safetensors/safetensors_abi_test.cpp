@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <thread>
+
 #include <climits>
 #include <cstring>
 
@@ -24,6 +27,8 @@ public:
 };
 
 struct RecordingSink {
+  std::thread::id thread = std::this_thread::get_id();
+  bool other_thread = false; // a callback came from a thread other than the creator's
   std::vector<uint8_t> bytes;
   size_t write_calls = 0;
   std::vector<std::vector<wio_iovec>> writev_calls;
@@ -42,6 +47,7 @@ struct RecordingSink {
     };
     s.writev = [](void *c, const wio_iovec *iov, size_t count) -> int32_t {
       auto &self = *static_cast<RecordingSink *>(c);
+      self.other_thread |= std::this_thread::get_id() != self.thread;
       self.writev_calls.emplace_back(iov, iov + count);
       for (size_t i = 0; i < count; ++i)
         self.bytes.insert(self.bytes.end(), static_cast<const uint8_t *>(iov[i].data),
@@ -51,7 +57,9 @@ struct RecordingSink {
     s.pwrite = [](void *, uint64_t, const void *, size_t) -> int32_t { return WIO_ERR_IO; };
     s.position = [](void *c) -> uint64_t { return static_cast<RecordingSink *>(c)->bytes.size(); };
     s.progress = [](void *c, uint64_t done, uint64_t total) -> int32_t {
-      static_cast<RecordingSink *>(c)->progress.emplace_back(done, total);
+      auto &self = *static_cast<RecordingSink *>(c);
+      self.other_thread |= std::this_thread::get_id() != self.thread;
+      self.progress.emplace_back(done, total);
       return WIO_OK;
     };
     return s;
@@ -122,7 +130,9 @@ int32_t read(const Plugin &p, const std::vector<uint8_t> &file, ReadRecord &rec)
 
 } // namespace
 
-TEST(SafetensorsAbi, WriterBatchesTensorsIntoFewWritevCallsWithoutCopying) {
+// Small tensors are gathered (copied) into large writes: 3000 of them take a
+// handful of calls, not 3000 pieces.
+TEST(SafetensorsAbi, WriterGathersSmallTensorsIntoFewLargeWrites) {
   const Plugin plugin;
   std::vector<Input> in;
   for (int i = 0; i < 3000; ++i) {
@@ -135,19 +145,11 @@ TEST(SafetensorsAbi, WriterBatchesTensorsIntoFewWritevCallsWithoutCopying) {
   std::string error;
   ASSERT_EQ(write(plugin, tensors, rec, error), WIO_OK) << error;
 
-  EXPECT_EQ(rec.write_calls, 0u);
-  // Length, header and 3000 tensors: 3002 pieces in IOV_MAX-sized batches.
-  EXPECT_EQ(rec.writev_calls.size(), (3002 + IOV_MAX - 1) / IOV_MAX);
-  std::vector<const void *> pieces;
-  for (const auto &call : rec.writev_calls) {
-    EXPECT_LE(call.size(), static_cast<size_t>(IOV_MAX));
-    for (const auto &iov : call)
-      pieces.push_back(iov.data);
-  }
-  ASSERT_EQ(pieces.size(), 3002u);
-  for (size_t i = 0; i < in.size(); ++i) // names sort as given: t0000 < t0001 ...
-    EXPECT_EQ(pieces[2 + i], in[i].bytes.data()) << "tensor " << i << " was copied";
-
+  size_t pieces = 0;
+  for (const auto &call : rec.writev_calls)
+    pieces += call.size();
+  EXPECT_EQ(rec.write_calls + rec.writev_calls.size(), 1u) << "a ~100 KB file in one write";
+  EXPECT_EQ(pieces, 1u);
   ASSERT_FALSE(rec.progress.empty());
   const std::pair<uint64_t, uint64_t> all_done(12000, 12000);
   EXPECT_EQ(rec.progress.back(), all_done);
@@ -161,35 +163,44 @@ TEST(SafetensorsAbi, WriterBatchesTensorsIntoFewWritevCallsWithoutCopying) {
   EXPECT_EQ(rec.bytes, save_weights_to_memory(params, opts));
 }
 
-TEST(SafetensorsAbi, LargeTensorsAreWrittenInBoundedSlices) {
+// A large tensor is written from the host's memory (never copied), in parts
+// of at most 16 MiB with progress after each, all on the thread that called
+// write (the ABI's rule, though a helper thread makes the stream).
+TEST(SafetensorsAbi, LargeTensorsAreWrittenInPlaceInBoundedParts) {
   const Plugin plugin;
   const uint64_t size = (uint64_t{64} << 20) + 12345;
-  std::vector<Input> in = {{"big", WIO_DTYPE_U8, {static_cast<int64_t>(size)}, {}}};
+  std::vector<Input> in = {{"big", WIO_DTYPE_U8, {static_cast<int64_t>(size)}, {}},
+                           {"small", WIO_DTYPE_U8, {100}, std::vector<uint8_t>(100, 7)}};
   in[0].bytes.resize(size);
+  for (uint64_t i = 0; i < size; i += 4096)
+    in[0].bytes[i] = static_cast<uint8_t>(i >> 12);
   const auto tensors = to_abi(in);
   RecordingSink rec;
   std::string error;
   ASSERT_EQ(write(plugin, tensors, rec, error), WIO_OK) << error;
-  ASSERT_GE(rec.writev_calls.size(), 2u);
+  EXPECT_FALSE(rec.other_thread) << "the sink was called from another thread";
   const uint8_t *lo = in[0].bytes.data(), *hi = lo + size;
-  for (const auto &call : rec.writev_calls) {
-    uint64_t bytes = 0;
-    for (const auto &iov : call)
-      bytes += iov.size;
-    EXPECT_LE(bytes, uint64_t{64} << 20);
-  }
-  for (size_t c = 0; c < rec.writev_calls.size(); ++c)
-    for (size_t i = c == 0 ? 2 : 0; i < rec.writev_calls[c].size(); ++i) {
-      const auto *p = static_cast<const uint8_t *>(rec.writev_calls[c][i].data);
-      EXPECT_TRUE(p >= lo && p < hi) << "slice outside the host's buffer";
+  uint64_t in_place = 0;
+  for (const auto &call : rec.writev_calls)
+    for (const auto &iov : call) {
+      const auto *p = static_cast<const uint8_t *>(iov.data);
+      if (p >= lo && p < hi) {
+        EXPECT_LE(iov.size, uint64_t{16} << 20);
+        in_place += iov.size;
+      }
     }
-  EXPECT_GE(rec.progress.size(), 2u);
-  EXPECT_EQ(rec.progress.back(), std::pair(size, size));
+  EXPECT_EQ(in_place, size) << "some of the large tensor was copied";
+  EXPECT_GE(rec.progress.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(rec.progress.begin(), rec.progress.end()));
+  EXPECT_EQ(rec.progress.back(), std::pair(size + 100, size + 100));
   ASSERT_GE(rec.bytes.size(), 8u);
   uint64_t n = 0;
   std::memcpy(&n, rec.bytes.data(), 8); // little-endian host
   EXPECT_EQ(n % 8, 0u);
-  EXPECT_EQ(rec.bytes.size(), 8 + n + size);
+  ASSERT_EQ(rec.bytes.size(), 8 + n + size + 100);
+  // U8 tensors sort by name: "big" first, then "small".
+  EXPECT_EQ(std::memcmp(rec.bytes.data() + 8 + n, lo, size), 0);
+  EXPECT_EQ(rec.bytes.back(), 7);
 }
 
 TEST(SafetensorsAbi, WriterRefusesComplex128ItselfNamingTheTensor) {

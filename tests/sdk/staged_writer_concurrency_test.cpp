@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <numeric>
@@ -28,6 +29,7 @@ constexpr uint64_t kThreaded = StagedWriter::kThreadMinBytes;
 struct Recorder {
   std::vector<uint8_t> bytes;
   std::vector<uint64_t> progress;
+  std::vector<uint64_t> written_at; // bytes written when each progress came
   std::vector<const void *> pieces_seen;
   std::thread::id thread;
   bool other_thread = false;
@@ -43,6 +45,7 @@ struct Recorder {
         bytes.insert(bytes.end(), b, b + pieces[i].size);
       }
       progress.push_back(p);
+      written_at.push_back(bytes.size());
     };
   }
 };
@@ -55,23 +58,28 @@ std::vector<uint8_t> pattern(size_t n) {
   return v;
 }
 
-// Puts `src` in pieces of many sizes (1 byte to several slots), a big one
-// handed over in place; returns what the file must hold.
+// Puts `src` in pieces of many sizes (1 byte to several slots): every third
+// one as a header (put: not progress), the rest as tensor data (put_data),
+// one of them large enough to be written in place. Returns what the file
+// must hold; `data_bytes` is what the progress must reach.
 std::vector<uint8_t> produce_mixed(StagedWriter &w, const std::vector<uint8_t> &src,
-                                   const uint8_t *&external) {
+                                   const uint8_t *&external, uint64_t &data_bytes) {
   std::vector<uint8_t> expected;
   size_t at = 0, step = 1, n = 0;
   while (at < src.size()) {
-    const size_t size = std::min(step, src.size() - at);
-    if (n == 20) { // one large block, written from where it is
-      w.put_external(src.data() + at, size);
+    size_t size = std::min(step, src.size() - at);
+    if (n == 20) { // written from where it is
+      size = std::min(StagedWriter::kExternalMin + 1000, src.size() - at);
       external = src.data() + at;
-    } else {
+    }
+    if (n % 3 == 1) {
       w.put(src.data() + at, size);
+    } else {
+      w.put_data(src.data() + at, size);
+      data_bytes += size;
     }
     expected.insert(expected.end(), src.begin() + at, src.begin() + at + size);
     at += size;
-    w.mark(at);
     step = step * 3 % 40000 + 1;
     ++n;
   }
@@ -84,11 +92,12 @@ void expect_written_in_order(size_t hint) {
   StagedWriter w(rec.consume(), hint, kSlot, kSlots);
   std::vector<uint8_t> expected;
   const uint8_t *external = nullptr;
+  uint64_t data_bytes = 0;
   std::atomic<bool> produced_elsewhere{false};
   const auto caller = std::this_thread::get_id();
   w.run([&] {
     produced_elsewhere = std::this_thread::get_id() != caller;
-    expected = produce_mixed(w, src, external);
+    expected = produce_mixed(w, src, external, data_bytes);
   });
   EXPECT_EQ(produced_elsewhere.load(), hint >= kThreaded);
   EXPECT_FALSE(rec.other_thread) << "the sink was called off the calling thread";
@@ -100,8 +109,11 @@ void expect_written_in_order(size_t hint) {
             rec.pieces_seen.end());
   ASSERT_FALSE(rec.progress.empty());
   EXPECT_TRUE(std::is_sorted(rec.progress.begin(), rec.progress.end()));
-  EXPECT_EQ(rec.progress.back(), src.size());
+  EXPECT_EQ(rec.progress.back(), data_bytes);
+  EXPECT_LT(data_bytes, src.size());                      // the headers were not counted
   EXPECT_GT(rec.progress.size(), src.size() / kSlot / 2); // a slot at a time
+  for (size_t i = 0; i < rec.progress.size(); ++i)        // never ahead of the bytes
+    EXPECT_LE(rec.progress[i], rec.written_at[i]);
 }
 
 } // namespace
@@ -114,17 +126,25 @@ TEST(StagedWriterConcurrency, SmallOutputsAreMadeOnTheCallingThread) {
   expect_written_in_order(1000);
 }
 
-TEST(StagedWriterConcurrency, FinalProgressIsReportedWhenNoBytesAreLeft) {
+// A tensor of many parts: written in place part by part, the progress
+// moving with each part, so a long write reports as it goes.
+TEST(StagedWriterConcurrency, LargeDataIsWrittenInPlaceInPartsWithProgress) {
+  const size_t size = 2 * StagedWriter::kExternalPart + 12345;
+  std::vector<uint8_t> big(size, 5);
   Recorder rec;
   StagedWriter w(rec.consume(), kThreaded, kSlot, kSlots);
-  const auto src = pattern(kSlot);
   w.run([&] {
-    w.put(src.data(), src.size()); // exactly one slot
-    w.mark(7);
+    w.put("head", 4);
+    w.put_data(big.data(), big.size());
   });
-  EXPECT_EQ(rec.bytes.size(), kSlot);
-  ASSERT_FALSE(rec.progress.empty());
-  EXPECT_EQ(rec.progress.back(), 7u);
+  ASSERT_EQ(rec.bytes.size(), size + 4);
+  EXPECT_EQ(std::memcmp(rec.bytes.data(), "head", 4), 0);
+  const std::vector<uint64_t> parts{StagedWriter::kExternalPart, 2 * StagedWriter::kExternalPart,
+                                    size};
+  EXPECT_EQ(rec.progress, parts);
+  EXPECT_EQ(std::count(rec.pieces_seen.begin(), rec.pieces_seen.end(),
+                       static_cast<const void *>(big.data() + StagedWriter::kExternalPart)),
+            1);
 }
 
 TEST(StagedWriterConcurrency, AWriteFailureStopsTheProducerAndReachesTheCaller) {
@@ -142,7 +162,7 @@ TEST(StagedWriterConcurrency, AWriteFailureStopsTheProducerAndReachesTheCaller) 
     try {
       w.run([&] {
         for (int i = 0; i < 10000; ++i) { // 40 MiB if nothing stopped it
-          w.put(src.data(), src.size());
+          w.put_data(src.data(), src.size());
           put_bytes += src.size();
         }
       });
@@ -160,9 +180,12 @@ TEST(StagedWriterConcurrency, AProducerFailureReachesTheCallerAndStopsTheWriting
   for (uint64_t hint : {uint64_t{0}, kThreaded}) {
     SCOPED_TRACE(hint);
     size_t written = 0;
-    StagedWriter w([&](const wio_iovec *p, size_t n,
-                       uint64_t) { written += n ? p[0].size + (n > 1 ? p[1].size : 0) : 0; },
-                   hint, kSlot, kSlots);
+    StagedWriter w(
+        [&](const wio_iovec *p, size_t n, uint64_t) {
+          for (size_t i = 0; i < n; ++i)
+            written += p[i].size;
+        },
+        hint, kSlot, kSlots);
     const auto src = pattern(kSlot);
     try {
       w.run([&] {

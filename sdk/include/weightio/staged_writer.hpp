@@ -14,10 +14,11 @@
 // the host's sink, so the consumer runs on the calling thread and the
 // producer on the helper. The producer must not touch the sink.
 //
-// Large blocks need not be copied: put_external() hands one over to be
-// written from where it is, after the slot bytes before it. That suits data
-// too big to gain from the cache, whose checksum the producer computed
-// first.
+// Large blocks of tensor data are not copied: put_data() hands them over to
+// be written from where they are, after the slot bytes before them. They are
+// too big to stay in the cache, so copying them would only add a pass.
+//
+// Building: it starts a std::thread, so link Threads::Threads.
 //
 // Memory: slot_bytes * slots, allocated once. Small outputs (total_hint
 // below kThreadMinBytes) are produced on the calling thread: a thread costs
@@ -42,14 +43,16 @@ namespace weightio::sdk {
 class StagedWriter {
 public:
   // Called on the calling thread with what to write next, in order: a slot's
-  // bytes, followed by an external block if one was put after them (one or
-  // two pieces, never empty ones; none at the very end when only the
-  // progress moved). `progress` is the last value the producer passed to
-  // mark() before these bytes were handed over; it never goes down. May
-  // throw (a sink failure): the producer is then stopped and run() rethrows.
+  // bytes, followed by a large block of tensor data if one was put after
+  // them (one or two pieces, never empty ones; none at the very end when only
+  // the progress moved). `progress`: the bytes of tensor data (put_data)
+  // among everything handed over so far. May throw (a sink failure): the
+  // producer is then stopped and run() rethrows.
   using Consume = std::function<void(const wio_iovec *pieces, size_t count, uint64_t progress)>;
 
   static constexpr uint64_t kThreadMinBytes = uint64_t{4} << 20;
+  static constexpr size_t kExternalMin = size_t{256} << 10;
+  static constexpr size_t kExternalPart = size_t{16} << 20;
   static constexpr size_t kDefaultSlotBytes = size_t{512} << 10;
   static constexpr size_t kDefaultSlots = 6;
 
@@ -63,7 +66,7 @@ public:
   StagedWriter(const StagedWriter &) = delete;
   StagedWriter &operator=(const StagedWriter &) = delete;
 
-  // Runs `produce`, which calls put(), put_external() and mark(), and writes
+  // Runs `produce`, which calls put() and put_data(), and writes
   // everything it put. Returns when all is written; rethrows the first
   // exception of either side (the other side is stopped first). `produce`
   // must let exceptions thrown by put() pass: that is how it is stopped.
@@ -99,7 +102,8 @@ public:
   }
 
   // Producer side: copies the bytes into the ring, waiting for a free slot
-  // when the writer is behind.
+  // when the writer is behind. For headers and the like: the progress does
+  // not count them.
   void put(const void *data, size_t size) {
     const auto *p = static_cast<const char *>(data);
     while (size != 0) {
@@ -113,19 +117,26 @@ public:
     }
   }
 
-  // Producer side: `data` is written from where it is, after the bytes put
-  // before it. It must stay valid until run() returns.
-  void put_external(const void *data, size_t size) {
-    if (size == 0)
+  // Producer side: tensor data, which the progress counts. Below
+  // kExternalMin it is copied like put(); larger blocks gain nothing from the
+  // cache and are handed over to be written from where they are, in parts
+  // of kExternalPart, each moving the progress on. They must stay valid
+  // until run() returns.
+  void put_data(const void *data, size_t size) {
+    if (size < kExternalMin) {
+      put(data, size);
+      progress_ += size;
       return;
-    external_ = {data, size};
-    next_slot();
+    }
+    const auto *p = static_cast<const char *>(data);
+    for (size_t done = 0; done < size;) {
+      const size_t n = std::min(size - done, kExternalPart);
+      external_ = {p + done, n};
+      progress_ += n;
+      next_slot();
+      done += n;
+    }
   }
-
-  // Producer side: `progress` is reached once everything put so far is
-  // written.
-  void mark(uint64_t progress) { mark_ = progress; }
-  uint64_t marked() const { return mark_; }
 
 private:
   struct Stopped {}; // unwinds the producer when the consumer failed
@@ -152,7 +163,7 @@ private:
 
   // Inline mode: the single slot is written as soon as it is full.
   void hand_over_inline() {
-    consume(slot(0), {fill_, external_, mark_});
+    consume(slot(0), {fill_, external_, progress_});
     fill_ = 0;
     external_ = {};
   }
@@ -161,7 +172,7 @@ private:
     if (!threaded_)
       return hand_over_inline();
     std::unique_lock lock(mutex_);
-    filled_[produced_ % slots_] = {fill_, external_, mark_};
+    filled_[produced_ % slots_] = {fill_, external_, progress_};
     ++produced_;
     fill_ = 0;
     external_ = {};
@@ -176,7 +187,7 @@ private:
     if (!error && !stopped_) {
       // The last slot is free: next_slot() waited for it before filling.
       // Handed over even when empty, for the final progress.
-      filled_[produced_ % slots_] = {fill_, {}, mark_};
+      filled_[produced_ % slots_] = {fill_, {}, progress_};
       ++produced_;
     }
     producer_error_ = error;
@@ -215,8 +226,8 @@ private:
 
   // Producer's own (only the producer touches them).
   size_t fill_ = 0;         // bytes in the slot being filled
-  wio_iovec external_ = {}; // set by put_external() until handed over
-  uint64_t mark_ = 0;       // progress reached by the bytes put so far
+  wio_iovec external_ = {}; // a large block, set by put_data() until handed over
+  uint64_t progress_ = 0;   // tensor data bytes put so far
 
   // Consumer's own.
   uint64_t reported_ = 0; // the progress last passed to consume_
