@@ -257,7 +257,7 @@ Weights load_input(const InputBytes &in, const fs::path &path, const LoadOptions
   const std::string file = path.string();
   ResolvedFormat fmt = resolve_format(path, o.format, Need::Read, /*allow_unknown=*/true);
   if (fmt.format == nullptr) {
-    fmt = probe_format(in.data, static_cast<size_t>(std::min<uint64_t>(in.size, 4096)));
+    fmt = probe_format(in.data, static_cast<size_t>(std::min<uint64_t>(in.size, 4096)), file);
     if (fmt.format == nullptr)
       throw PluginError(ErrorCode::UnknownFormat,
                         "cannot load '" + file +

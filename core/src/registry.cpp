@@ -157,14 +157,40 @@ public:
     return matches.front();
   }
 
-  detail::ResolvedFormat probe(const uint8_t *head, size_t size) {
+  // The readers that recognise `head`. When plugins disagree, the one the
+  // host preferred (for that format's name or one of its extensions) wins;
+  // without a preference it is a conflict, as for an extension.
+  detail::ResolvedFormat probe(const uint8_t *head, size_t size, const std::string &file) {
     std::lock_guard lock(mutex_);
     discover_locked();
+    std::vector<detail::ResolvedFormat> yes;
+    std::set<fs::path> owners;
     for (auto &p : plugins_)
       for (auto &f : p->formats())
-        if (f.info.can_read && f.c->probe(head, size) == WIO_PROBE_YES)
-          return {p, &f};
-    return {};
+        if (f.info.can_read && f.c->probe(head, size) == WIO_PROBE_YES) {
+          yes.push_back({p, &f});
+          owners.insert(p->path());
+        }
+    if (owners.size() <= 1)
+      return yes.empty() ? detail::ResolvedFormat{} : yes.front();
+    for (auto &m : yes) {
+      std::vector<std::string> keys{lower(m.format->info.name)};
+      for (auto &ext : m.format->info.extensions)
+        keys.push_back(ext);
+      for (auto &k : keys)
+        if (auto it = preferred_.find(k); it != preferred_.end() && it->second == m.plugin->path())
+          return m;
+    }
+    std::string names;
+    for (auto &m : yes)
+      names += (names.empty() ? "'" : " and '") + m.plugin->path().string() + "' (" +
+               m.format->info.name + ")";
+    throw PluginError(ErrorCode::Plugin,
+                      prefix(file) +
+                          "its extension is unknown and its first bytes are claimed by several "
+                          "plugins, " +
+                          names + "; choose one with weightio::prefer_plugin()",
+                      file);
   }
 
   std::string known(const fs::path &path) {
@@ -326,8 +352,8 @@ ResolvedFormat resolve_format(const fs::path &path, const std::string &format_na
   return r;
 }
 
-ResolvedFormat probe_format(const uint8_t *head, size_t size) {
-  return Registry::instance().probe(head, size);
+ResolvedFormat probe_format(const uint8_t *head, size_t size, const std::string &file) {
+  return Registry::instance().probe(head, size, file);
 }
 
 std::string known_extensions(const fs::path &path) {

@@ -26,8 +26,11 @@ struct ResolvedFormat {
 ResolvedFormat resolve_format(const std::filesystem::path &path, const std::string &format_name,
                               Need need, bool allow_unknown = false);
 
-// The first readable format whose probe says yes to `head`; empty if none.
-ResolvedFormat probe_format(const uint8_t *head, size_t size);
+// The readable format whose probe says yes to `head`; empty if none. When
+// formats of several plugins say yes, the one prefer_plugin() chose for its
+// format name or an extension; without one, throws PluginError naming `file`
+// and the plugins.
+ResolvedFormat probe_format(const uint8_t *head, size_t size, const std::string &file);
 
 // For messages: " (known: .npz, .safetensors)", then each plugin that failed
 // to load with its reason, the one named for `path`'s extension first.

@@ -199,11 +199,31 @@ TEST(PluginHost, TwoPluginsClaimingAnExtensionIsAnErrorNamingBoth) {
     EXPECT_NE(m.find("weightio_dup_a.so"), std::string::npos) << m;
     EXPECT_NE(m.find("weightio_dup_b.so"), std::string::npos) << m;
   }
+  // Both also recognise the same first bytes: a file whose extension says
+  // nothing is just as ambiguous.
+  std::vector<uint8_t> magic{'W', 'I', 'O', 'T', 'D', 'U', 'P', '1', 0, 0, 0, 0};
+  wtest::write_bytes(dir / "m.bin", magic);
+  try {
+    load_weights(dir / "m.bin");
+    FAIL();
+  } catch (const PluginError &e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("weightio_dup_a.so"), std::string::npos) << m;
+    EXPECT_NE(m.find("weightio_dup_b.so"), std::string::npos) << m;
+    EXPECT_NE(m.find("m.bin"), std::string::npos) << m;
+  }
   prefer_plugin(".dup", "dup_b");
   EXPECT_EQ(format_for_extension("dup").name, "dup_b");
-  // dup_b's writer is a stub that fails: the error now comes from it.
+  // dup_b's writer and reader are stubs that fail: the errors now come from
+  // it, for the extension and for the probed file alike.
   try {
     save_weights(dir / "m.dup", params);
+    FAIL();
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("weightio_dup_b.so"), std::string::npos) << e.what();
+  }
+  try {
+    load_weights(dir / "m.bin");
     FAIL();
   } catch (const Error &e) {
     EXPECT_NE(std::string(e.what()).find("weightio_dup_b.so"), std::string::npos) << e.what();

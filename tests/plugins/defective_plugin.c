@@ -14,6 +14,9 @@ static int32_t probe(const uint8_t *head, size_t size) {
   (void)size;
 #if defined(VARIANT_MISSING_DEP)
   return wio_test_dep_value() == 42 ? WIO_PROBE_NO : WIO_PROBE_UNSURE;
+#elif defined(VARIANT_DUP_A) || defined(VARIANT_DUP_B)
+  /* Both claim the same first bytes too: probing must not pick one silently. */
+  return size >= 8 && memcmp(head, "WIOTDUP1", 8) == 0 ? WIO_PROBE_YES : WIO_PROBE_NO;
 #else
   return WIO_PROBE_NO;
 #endif

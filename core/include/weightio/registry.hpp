@@ -49,8 +49,10 @@ std::vector<PluginFailure> failed_plugins();
 void add_plugin_path(const std::filesystem::path &file_or_folder, bool throw_on_error = false);
 
 // Picks the plugin (by file path or plugin name) that serves an extension
-// ("npz" or ".npz") or a format name when several plugins claim it. Throws
-// PluginError when no loaded plugin matches.
+// ("npz" or ".npz") or a format name when several plugins claim it; also
+// when several recognise the first bytes of a file whose extension is
+// unknown (the preference for any of a format's extensions or its name
+// counts). Throws PluginError when no loaded plugin matches.
 void prefer_plugin(const std::string &extension_or_format, const std::string &plugin_name_or_path);
 
 // The format that would serve a path's extension or a format name; throws
