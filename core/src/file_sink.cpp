@@ -125,12 +125,28 @@ void FileSink::pwrite(uint64_t offset, const void *data, size_t size) {
     std::memcpy(buffer_.data() + (offset - flushed_), src, size);
 }
 
+void FileSink::expect(uint64_t bytes) noexcept {
+  // Only a hint: a file system without fallocate, or too little space for
+  // the estimate (a format may write less than it), leaves the writes to
+  // allocate as usual and to report a full disk themselves. KEEP_SIZE: the
+  // file's size stays what was written, and RLIMIT_FSIZE is not involved.
+  if (bytes != 0 && ::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(bytes)) == 0)
+    reserved_ = bytes;
+}
+
 void FileSink::flush() {
-  if (buffer_.empty())
-    return;
-  std::vector<::iovec> out{{buffer_.data(), buffer_.size()}};
-  write_out(out);
-  buffer_.clear();
+  if (!buffer_.empty()) {
+    std::vector<::iovec> out{{buffer_.data(), buffer_.size()}};
+    write_out(out);
+    buffer_.clear();
+  }
+  // Blocks allocated past the end stay with the file until a truncate.
+  if (reserved_ > flushed_) {
+    while (::ftruncate(fd_, static_cast<off_t>(flushed_)) != 0)
+      if (errno != EINTR)
+        fail("cannot release the space reserved past the end", errno);
+    reserved_ = 0;
+  }
 }
 
 void MemorySink::writev(const wio_iovec *iov, size_t count) {
@@ -140,6 +156,13 @@ void MemorySink::writev(const wio_iovec *iov, size_t count) {
       bytes_.insert(bytes_.end(), p, p + iov[i].size);
       position_ += iov[i].size;
     }
+}
+
+void MemorySink::expect(uint64_t bytes) noexcept {
+  try {
+    bytes_.reserve(static_cast<size_t>(bytes));
+  } catch (...) { // only a hint: the writes will grow it, or fail themselves
+  }
 }
 
 void MemorySink::pwrite(uint64_t offset, const void *data, size_t size) {

@@ -76,10 +76,23 @@ void build_request(WriteRequest &r, const FlatParams &params, const SaveOptions 
   r.c.compression_level = o.compression;
 }
 
+// About how long a stored save's output will be: the tensors' bytes plus
+// room for headers. Compressed outputs are smaller by an unknown factor, so
+// nothing is reserved for them.
+uint64_t expected_size(const FlatParams &params, const SaveOptions &o) {
+  if (o.compression != 0)
+    return 0;
+  uint64_t bytes = uint64_t{64} << 10;
+  for (const auto &[name, view] : params)
+    bytes += view.nbytes() + 256 + name.size();
+  return bytes;
+}
+
 void run_writer(const ResolvedFormat &fmt, const FlatParams &params, const SaveOptions &o,
                 OutputSink &sink, const std::string &file) {
   WriteRequest req;
   build_request(req, params, o);
+  sink.expect(expected_size(params, o));
   SinkAdapter adapter(sink, o.progress, file);
   req.c.sink = adapter.c_sink();
   char error[kPluginErrorSize] = {};
