@@ -6,7 +6,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +23,25 @@ namespace {
   throw IoError(ErrorCode::Io,
                 "cannot save '" + file.string() + "': " + what + ": " + std::strerror(err),
                 file.string());
+}
+
+// A live save holds its temporary file under an open-file-description lock
+// (F_OFD_SETLK: Linux >= 3.15). Not flock(): on NFS the kernel emulates
+// flock with POSIX record locks, which a process holds once for all its
+// descriptors, so one thread's sweep could take another thread's live file
+// for stale. Not F_SETLK: closing any descriptor of the file drops it.
+// `exclusive`: a write lock (the save's, on its O_WRONLY descriptor); else a
+// read lock, which is enough to learn that no save holds the file.
+bool lock_file(int fd, bool exclusive, bool wait) {
+  struct flock l {};
+  l.l_type = exclusive ? F_WRLCK : F_RDLCK;
+  l.l_whence = SEEK_SET; // l_start = l_len = 0: the whole file, however long
+  for (;;) {
+    if (::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &l) == 0)
+      return true;
+    if (errno != EINTR)
+      return false;
+  }
 }
 
 fs::path resolve_symlinks(const fs::path &target) {
@@ -96,14 +114,14 @@ AtomicFile::AtomicFile(const fs::path &target) : target_(target) {
         continue;
       io_fail(target, "cannot create a temporary file in '" + dir.string() + "'", err);
     }
-    if (::flock(fd, LOCK_EX) != 0) {
+    if (!lock_file(fd, /*exclusive=*/true, /*wait=*/true)) {
       int err = errno;
       ::close(fd);
       ::unlink(temp.c_str());
       io_fail(target, "cannot lock the temporary file", err);
     }
     // Another save's stale-file sweep may have removed our file between
-    // open and flock; only a file still at its name is ours to use.
+    // open and lock; only a file still at its name is ours to use.
     struct stat by_fd {
     }, by_name{};
     if (::fstat(fd, &by_fd) != 0 || ::stat(temp.c_str(), &by_name) != 0 ||
@@ -145,7 +163,7 @@ void AtomicFile::remove_stale_temporaries() const {
     if (fd < 0)
       continue;
     // A live save holds its temporary locked; only unlocked ones are stale.
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    if (lock_file(fd, /*exclusive=*/false, /*wait=*/false)) {
       if (::unlink(p.c_str()) == 0)
         log()->info("removed stale temporary file '{}' from an interrupted save", p.string());
     }
