@@ -102,6 +102,14 @@ build(std::vector<std::tuple<std::string_view, const std::string *, const Leaf *
     Tree list = Tree::list();
     for (auto &[i, head] : sorted) {
       // Indices MLX skipped become empty dicts, as tree_unflatten does.
+      if (i - list.items().size() > kMaxListGap) {
+        const std::string &full = *std::get<1>(groups[head].front());
+        throw Error(ErrorCode::InvalidArgument,
+                    "cannot unflatten: '" + full + "' has list index " + std::to_string(i) +
+                        ", which would need more than " + std::to_string(kMaxListGap) +
+                        " empty entries before it",
+                    {}, full);
+      }
       while (list.items().size() < i)
         list.append(Tree::dict());
       list.append(build<Leaf>(groups[head]));
@@ -117,8 +125,15 @@ build(std::vector<std::tuple<std::string_view, const std::string *, const Leaf *
 template <class Leaf, class Map> BasicTree<Leaf> unflatten_impl(const Map &flat) {
   std::vector<std::tuple<std::string_view, const std::string *, const Leaf *>> entries;
   entries.reserve(flat.size());
-  for (const auto &[name, leaf] : flat)
+  for (const auto &[name, leaf] : flat) {
+    // build() recurses once per level: bound the depth before it starts.
+    if (static_cast<size_t>(std::count(name.begin(), name.end(), '.')) >= kMaxTreeDepth)
+      throw Error(ErrorCode::InvalidArgument,
+                  "cannot unflatten: '" + name.substr(0, 64) + "...' nests deeper than " +
+                      std::to_string(kMaxTreeDepth) + " levels",
+                  {}, name);
     entries.emplace_back(name, &name, &leaf);
+  }
   if (entries.empty())
     return BasicTree<Leaf>::dict();
   return build<Leaf>(entries);

@@ -114,3 +114,69 @@ TEST(Tree, NodeKindMisuseThrows) {
   EXPECT_THROW(d.append(leaf), Error);
   EXPECT_THROW(d.at("missing"), Error);
 }
+
+// Names come from files: nesting and list indices a hostile file could use to
+// exhaust the stack or memory are refused with the name, not obeyed.
+TEST(Tree, UnflattenRefusesNamesTooDeepOrIndicesTooSparse) {
+  float x = 0;
+  auto expect_refused = [&](const std::string &name, const std::string &why) {
+    FlatParams flat;
+    flat.emplace("ok.0", TensorView(DType::F32, {}, &x));
+    flat.emplace(name, TensorView(DType::F32, {}, &x));
+    try {
+      unflatten(flat);
+      ADD_FAILURE() << "accepted " << name.substr(0, 40);
+    } catch (const Error &e) {
+      EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+      EXPECT_EQ(e.tensor(), name);
+    }
+  };
+  std::string deep = "a";
+  for (size_t i = 0; i < kMaxTreeDepth; ++i)
+    deep += ".a";
+  expect_refused(deep, "deeper than");
+  expect_refused("ok.999999999", "list index 999999999");
+  expect_refused("ok." + std::to_string(kMaxListGap + 2), "empty entries");
+
+  // Just inside both limits is rebuilt as MLX would.
+  FlatParams fine;
+  std::string nested = "a";
+  for (size_t i = 1; i + 1 < kMaxTreeDepth; ++i)
+    nested += ".a";
+  fine.emplace(nested, TensorView(DType::F32, {}, &x));
+  fine.emplace("l." + std::to_string(kMaxListGap), TensorView(DType::F32, {}, &x));
+  const ParamTree t = unflatten(fine);
+  ASSERT_EQ(t.at("l").items().size(), kMaxListGap + 1);
+  EXPECT_TRUE(t.at("l").items()[0].is_dict());
+  EXPECT_TRUE(t.at("l").items()[kMaxListGap].is_leaf());
+  const ParamTree *n = &t;
+  for (size_t i = 0; i + 1 < kMaxTreeDepth; ++i)
+    n = &n->at("a");
+  EXPECT_TRUE(n->is_leaf());
+}
+
+// A dict keeps insertion order and finds each key again, also when it is
+// wide (the lookups are hashed, so 20,000 siblings unflatten quickly).
+TEST(Tree, WideDictsKeepOrderAndFindEveryKey) {
+  std::vector<float> v(20000);
+  FlatParams flat;
+  for (size_t i = 0; i < v.size(); ++i) {
+    v[i] = static_cast<float>(i);
+    flat.emplace("k" + std::to_string(i), TensorView(DType::F32, {}, &v[i]));
+  }
+  ParamTree t = unflatten(flat);
+  ASSERT_EQ(t.entries().size(), v.size());
+  size_t i = 0;
+  for (const auto &[name, child] : flat) { // FlatParams order
+    EXPECT_EQ(t.entries()[i].first, name);
+    EXPECT_EQ(t.at(name).leaf().data(), child.data());
+    ++i;
+  }
+  ParamTree &again = t["k7"]; // an existing key: the same node, no new entry
+  EXPECT_EQ(again.leaf().data(), &v[7]);
+  EXPECT_EQ(t.entries().size(), v.size());
+  t["new"] = ParamTree(TensorView(DType::F32, {}, &v[0]));
+  EXPECT_EQ(t.entries().back().first, "new");
+  EXPECT_THROW((void)t.at("absent"), Error);
+}

@@ -11,6 +11,7 @@
 
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -49,19 +50,19 @@ public:
 
   // Dict access: returns the child named `key`, creating an empty one if
   // absent. An empty node becomes a dict. Throws when the node is a leaf or list.
+  // Constant time on average (a hash index beside the ordered entries).
   BasicTree &operator[](const std::string &key) {
     become(Kind::Dict, "a dict");
-    for (auto &e : entries_)
-      if (e.first == key)
-        return e.second;
-    entries_.emplace_back(key, BasicTree());
-    return entries_.back().second;
+    auto [it, inserted] = index_.try_emplace(key, entries_.size());
+    if (inserted)
+      entries_.emplace_back(key, BasicTree());
+    return entries_[it->second].second;
   }
   // Dict lookup; throws Error(InvalidArgument) naming the key when absent.
   const BasicTree &at(const std::string &key) const {
-    for (auto &e : entries())
-      if (e.first == key)
-        return e.second;
+    require(Kind::Dict, "a dict");
+    if (auto it = index_.find(key); it != index_.end())
+      return entries_[it->second].second;
     throw Error(ErrorCode::InvalidArgument, "no key '" + key + "' in parameter tree");
   }
   // List access (checked).
@@ -108,6 +109,7 @@ private:
   std::optional<Leaf> leaf_;
   std::vector<BasicTree> items_;
   std::vector<std::pair<std::string, BasicTree>> entries_;
+  std::unordered_map<std::string, size_t> index_; // key -> position in entries_
 };
 
 // A tree of views, as a host builds it to save (like MLX's parameters()).
@@ -121,7 +123,12 @@ using WeightTree = BasicTree<Tensor>;
 FlatParams flatten(const ParamTree &tree);
 
 // Rebuilds the nesting. Throws Error(InvalidArgument) naming both keys when a
-// name is both a leaf and a prefix ("a" and "a.b").
+// name is both a leaf and a prefix ("a" and "a.b"), and naming the key when a
+// name nests deeper than kMaxTreeDepth levels or a list index would need
+// more than kMaxListGap empty dicts before it (names from a file are not
+// trusted to be sane: "a.999999999" would otherwise allocate a billion).
+inline constexpr size_t kMaxTreeDepth = 1024;
+inline constexpr size_t kMaxListGap = 1 << 16;
 ParamTree unflatten(const FlatParams &flat);
 WeightTree unflatten(const Weights &weights);
 
