@@ -130,8 +130,12 @@ void FileSink::expect(uint64_t bytes) noexcept {
   // the estimate (a format may write less than it), leaves the writes to
   // allocate as usual and to report a full disk themselves. KEEP_SIZE: the
   // file's size stays what was written, and RLIMIT_FSIZE is not involved.
-  if (bytes != 0 && ::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(bytes)) == 0)
-    reserved_ = bytes;
+  if (bytes == 0)
+    return;
+  // A failure part way (ENOSPC) can leave some blocks allocated: flush()
+  // gives back whatever lies past the end either way.
+  (void)::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(bytes));
+  reserved_ = bytes;
 }
 
 void FileSink::flush() {
