@@ -8,6 +8,7 @@
 #include <weightio/plugin_sdk.hpp>
 #include <weightio/staged_writer.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,13 @@ namespace {
 
 // numpy.savez_compressed uses zlib's default level.
 constexpr int kDefaultLevel = 6;
+
+// Stored members with this much data or more are read once, their CRC-32
+// computed in pieces of kCrcPiece (still in the cache when copied) and
+// patched into the local header afterwards; smaller ones are checksummed
+// before their header goes out.
+constexpr uint64_t kPatchedCrcMin = uint64_t{256} << 10;
+constexpr size_t kCrcPiece = size_t{64} << 10;
 
 std::string dtype_label(int32_t dtype) {
   return sdk::dtype_valid(dtype) ? std::string(sdk::dtype_info(dtype).name)
@@ -85,25 +93,44 @@ void write_npz(const wio_write_request &r) {
 
   const bool force_zip64 = (r.flags & WIO_WRITE_FORCE_ZIP64) != 0;
   if (level == 0) {
-    // A helper thread makes the archive (each member's CRC-32, then its
-    // headers and, for small tensors, its data, copied into the staging
-    // ring) while this thread writes the ring's slots and the large tensors
-    // from where they are: see staged_writer.hpp.
+    // A helper thread makes the archive in a staging ring while this thread
+    // writes the ring's slots (staged_writer.hpp). A small member's CRC-32
+    // is computed first, then its bytes are copied (the second read hits the
+    // cache). A large member is read once: its CRC is computed piece by
+    // piece as the pieces are copied, and patched into its local header
+    // once its data is written.
     sdk::StagedWriter staged(
-        [&](const wio_iovec *pieces, size_t count, uint64_t progress) {
-          sink.writev(pieces, count);
+        [&](const void *data, size_t size, uint64_t progress) {
+          sink.write(data, size);
           sink.progress(progress, total);
         },
-        total);
+        total,
+        [&](uint64_t offset, const void *data, size_t size) { sink.pwrite(offset, data, size); });
     StagedOutput out(staged);
     ZipWriter zip(out, sink.position(), force_zip64);
     staged.run([&] {
       for (size_t i = 0; i < r.tensor_count; ++i) {
         const wio_tensor_in &t = r.tensors[i];
+        const auto *data = static_cast<const uint8_t *>(t.data);
         Crc32 crc;
         crc.update(header(i).data(), header(i).size());
-        crc.update(t.data, t.nbytes);
-        zip.add_stored(member_name(i), header(i), t.data, t.nbytes, crc.value());
+        if (t.nbytes < kPatchedCrcMin) {
+          crc.update(data, t.nbytes);
+          zip.add_stored(member_name(i), header(i), data, t.nbytes, crc.value());
+          continue;
+        }
+        const auto m = zip.begin_stored(member_name(i), header(i), t.nbytes);
+        for (uint64_t at = 0; at < t.nbytes;) {
+          const size_t n = static_cast<size_t>(std::min<uint64_t>(t.nbytes - at, kCrcPiece));
+          crc.update(data + at, n);
+          staged.put_data(data + at, n);
+          at += n;
+        }
+        zip.set_crc(m, crc.value());
+        uint8_t le[4];
+        for (int b = 0; b < 4; ++b)
+          le[b] = static_cast<uint8_t>(crc.value() >> (8 * b));
+        staged.patch(m.crc_offset, le, sizeof le);
       }
       zip.finish();
     });

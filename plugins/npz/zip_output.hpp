@@ -2,9 +2,8 @@
 // - SinkOutput gathers pieces into large writev calls to the host's sink,
 //   writing caller memory in place (deflated members: their compressed
 //   buffers are written once, with no further copy).
-// - StagedOutput copies headers and small tensors into an sdk::StagedWriter's
-//   ring from a helper thread, and hands large tensors over to be written in
-//   place (stored members: see staged_writer.hpp for why).
+// - StagedOutput copies everything into an sdk::StagedWriter's ring, from a
+//   helper thread (stored members: see staged_writer.hpp for why).
 #pragma once
 
 #include <weightio/plugin_sdk.hpp>
@@ -54,8 +53,7 @@ class StagedOutput final : public ZipOutput {
 public:
   explicit StagedOutput(sdk::StagedWriter &staged) : staged_(staged) {}
   void copy(const void *data, size_t size) override { staged_.put(data, size); }
-  // Tensor data (the progress counts it); large blocks are written from
-  // where they are.
+  // Tensor data: the progress counts it.
   void refer(const void *data, size_t size) override { staged_.put_data(data, size); }
   void flush() override {} // the StagedWriter writes each slot when it is full
 

