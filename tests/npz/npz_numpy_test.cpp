@@ -92,22 +92,17 @@ void write_expectations(const wtest::fs::path &file, const FlatParams &params) {
 }
 
 TEST(NpzNumpy, NumpyLoadsWhatWeightioWrites) {
-  std::deque<std::vector<uint8_t>> store;
-  FlatParams params;
-  uint32_t seed = 1;
-  auto add = [&](const std::string &name, DType d, Shape shape) {
-    store.push_back(random_bytes(d, shape_nbytes(d, shape), seed++));
-    params.emplace(name, TensorView(d, std::move(shape), store.back().data()));
-  };
+  RandomParams p;
   for (DType d : npz_dtypes()) {
     const std::string n(dtype_name(d));
-    add("model.layers.0." + n, d, {3, 5});
-    add("scalar." + n, d, {});
-    add("empty." + n, d, {0, 4});
+    p.add("model.layers.0." + n, d, {3, 5});
+    p.add("scalar." + n, d, {});
+    p.add("empty." + n, d, {0, 4});
   }
-  add("émbed.权重", DType::F32, {2, 2});
-  add("naïve/ünïcödé 😀", DType::BF16, {4});
-  add("big", DType::F32, {257, 129});
+  p.add("émbed.权重", DType::F32, {2, 2});
+  p.add("naïve/ünïcödé 😀", DType::BF16, {4});
+  p.add("big", DType::F32, {257, 129});
+  const FlatParams &params = p.flat;
 
   wtest::TempDir dir;
   write_expectations(dir / "expected.tsv", params);
@@ -125,19 +120,15 @@ TEST(NpzNumpy, NumpyLoadsWhatWeightioWrites) {
 // copied, their CRC patched into the header afterwards; slots end
 // mid-member. numpy (which checks every CRC) must read it all back.
 TEST(NpzNumpy, NumpyLoadsALargeStoredSave) {
-  std::deque<std::vector<uint8_t>> store;
-  FlatParams params;
-  uint32_t seed = 1000;
-  auto add = [&](const std::string &name, DType d, Shape shape) {
-    store.push_back(random_bytes(d, shape_nbytes(d, shape), seed++));
-    params.emplace(name, TensorView(d, std::move(shape), store.back().data()));
-  };
+  RandomParams p;
+  p.seed = 1000;
   for (int i = 0; i < 1500; ++i) // 1 to ~3000 elements: headers cross slots
-    add("layers." + std::to_string(i) + ".w", i % 3 ? DType::F32 : DType::I8,
-        {static_cast<int64_t>(1 + (i * 7919) % 3000)});
-  add("layers.edge.at_threshold", DType::U8, {256 << 10});
-  add("layers.edge.below_threshold", DType::U8, {(256 << 10) - 1});
-  add("zz.embed", DType::F32, {1 << 20, 5}); // 20 MiB: handed over in parts
+    p.add("layers." + std::to_string(i) + ".w", i % 3 ? DType::F32 : DType::I8,
+          {static_cast<int64_t>(1 + (i * 7919) % 3000)});
+  p.add("layers.edge.at_threshold", DType::U8, {256 << 10});
+  p.add("layers.edge.below_threshold", DType::U8, {(256 << 10) - 1});
+  p.add("zz.embed", DType::F32, {1 << 20, 5}); // 20 MiB: many slots
+  const FlatParams &params = p.flat;
   wtest::TempDir dir;
   write_expectations(dir / "expected.tsv", params);
   for (bool zip64 : {false, true}) {

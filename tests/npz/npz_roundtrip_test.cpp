@@ -17,14 +17,7 @@ using namespace npztest;
 
 namespace {
 
-struct Params {
-  std::deque<std::vector<uint8_t>> store;
-  FlatParams flat;
-  void add(const std::string &name, DType d, Shape shape, uint32_t seed) {
-    store.push_back(random_bytes(d, shape_nbytes(d, shape), seed));
-    flat.emplace(name, TensorView(d, std::move(shape), store.back().data()));
-  }
-};
+using Params = RandomParams;
 
 Params every_dtype() {
   Params p;

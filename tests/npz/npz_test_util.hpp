@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -79,6 +80,21 @@ inline std::vector<uint8_t> random_bytes(DType d, uint64_t nbytes, uint32_t seed
     b = static_cast<uint8_t>(d == DType::BOOL ? rng() & 1 : rng() & 0xFF);
   return v;
 }
+
+// Tensors of random bytes, kept alive beside their views. Each add() without
+// a seed takes the next one from `seed`.
+struct RandomParams {
+  std::deque<std::vector<uint8_t>> store;
+  weightio::FlatParams flat;
+  uint32_t seed = 1;
+  void add(const std::string &name, DType d, weightio::Shape shape, uint32_t with_seed) {
+    store.push_back(random_bytes(d, weightio::shape_nbytes(d, shape), with_seed));
+    flat.emplace(name, weightio::TensorView(d, std::move(shape), store.back().data()));
+  }
+  void add(const std::string &name, DType d, weightio::Shape shape) {
+    add(name, d, std::move(shape), seed++);
+  }
+};
 
 inline std::vector<std::string> split(const std::string &s, char sep) {
   std::vector<std::string> out;
