@@ -4,7 +4,9 @@
 # docs/RELIABILITY.md for what each target covers.
 #
 #   scripts/fuzz.sh smoke              CI: replay every committed corpus, then
-#                                      fuzz each target for SMOKE_SECONDS (20)
+#                                      fuzz each target for SMOKE_SECONDS (20);
+#                                      libFuzzer's output goes to
+#                                      build/fuzz/logs/ (printed on a finding)
 #   scripts/fuzz.sh long SECONDS [T..] local: fuzz each target (or only T..)
 #                                      for SECONDS; new inputs are kept in
 #                                      build/fuzz/corpus/<target>
@@ -36,13 +38,35 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # untrusted size is a finding, not a slow run.
 common=(-rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 -print_final_stats=1 ${FUZZ_ARGS:-})
 
-run() { # target seconds
+# Runs a fuzzer. In smoke mode (CI) its progress lines, thousands of them,
+# go to build/fuzz/logs/<target>-<what>.log; the log shows the final stats,
+# or on a finding the report (the last 100 lines), and the script stops.
+quiet() { # name command...
+  local name=$1 log="$build/logs/$1.log"
+  shift
+  mkdir -p "$build/logs"
+  if "$@" >"$log" 2>&1; then
+    grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done )' "$log" | sed 's/^/  /' >&2 || true
+  else
+    local status=$?
+    echo "fuzzer $name failed (exit $status); the end of $log:" >&2
+    tail -n 100 "$log" >&2
+    exit "$status"
+  fi
+}
+
+run() { # target seconds [quiet]
   local t=$1 secs=$2 work="$build/corpus/$1"
   mkdir -p "$work"
   echo "== fuzz_$t: ${secs}s" >&2
   # New inputs go to the work folder (first); the committed seeds are read only.
-  "$build/bin/fuzz_$t" "${common[@]}" -max_total_time="$secs" \
-    -artifact_prefix="$build/artifacts/$t-" "$work" "fuzz/corpus/$t"
+  local cmd=("$build/bin/fuzz_$t" "${common[@]}" -max_total_time="$secs"
+    -artifact_prefix="$build/artifacts/$t-" "$work" "fuzz/corpus/$t")
+  if [[ ${3:-} == quiet ]]; then
+    quiet "$t-fuzz" "${cmd[@]}"
+  else
+    "${cmd[@]}"
+  fi
 }
 
 case $mode in
@@ -50,11 +74,11 @@ smoke)
   start=$(date +%s)
   for t in "${all_targets[@]}"; do
     echo "== fuzz_$t: replaying fuzz/corpus/$t" >&2
-    "$build/bin/fuzz_$t" "${common[@]}" -runs=0 -artifact_prefix="$build/artifacts/$t-" \
-      "fuzz/corpus/$t"
+    quiet "$t-replay" "$build/bin/fuzz_$t" "${common[@]}" -runs=0 \
+      -artifact_prefix="$build/artifacts/$t-" "fuzz/corpus/$t"
   done
   for t in "${all_targets[@]}"; do
-    run "$t" "${SMOKE_SECONDS:-20}"
+    run "$t" "${SMOKE_SECONDS:-20}" quiet
   done
   echo "fuzz smoke run passed in $(($(date +%s) - start)) s" >&2
   ;;
