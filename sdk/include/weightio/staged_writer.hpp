@@ -19,8 +19,8 @@
 // Building: it starts a std::thread, so link Threads::Threads.
 //
 // Memory: slot_bytes * slots, allocated once. Small outputs (total_hint
-// below kThreadMinBytes) are produced on the calling thread: a thread costs
-// more than it saves there.
+// below kThreadMinBytes) are produced on the calling thread, through one
+// slot of at most kInlineSlotBytes: a thread costs more than it saves there.
 #pragma once
 
 #include <algorithm>
@@ -53,13 +53,17 @@ public:
   static constexpr size_t kDefaultSlotBytes = size_t{2048} << 10;
   static constexpr size_t kDefaultSlots = 4;
   static constexpr size_t kMaxPatchBytes = 8;
+  // Inline mode (small outputs) writes through one slot of at most this.
+  static constexpr size_t kInlineSlotBytes = size_t{256} << 10;
 
   // total_hint: about how many bytes the producer will put (decides only
   // whether a helper thread is worth starting). `patch` may be empty if the
   // producer never calls patch().
   StagedWriter(Consume consume, uint64_t total_hint, Patch patch = {},
                size_t slot_bytes = kDefaultSlotBytes, size_t slots = kDefaultSlots)
-      : consume_(std::move(consume)), patch_(std::move(patch)), slot_bytes_(slot_bytes),
+      : consume_(std::move(consume)), patch_(std::move(patch)),
+        slot_bytes_(total_hint >= kThreadMinBytes ? slot_bytes
+                                                  : std::min(slot_bytes, kInlineSlotBytes)),
         threaded_(total_hint >= kThreadMinBytes), slots_(threaded_ ? slots : 1),
         ring_(new char[slot_bytes_ * slots_]), filled_(slots_) {}
   StagedWriter(const StagedWriter &) = delete;
