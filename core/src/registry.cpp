@@ -80,7 +80,7 @@ public:
         if (f.info.name == name)
           matches.push_back({p, &f});
     if (!matches.empty())
-      return pick_locked(matches, lower(name), need, "the format name '" + name + "'", file);
+      return pick_locked(matches, {lower(name)}, need, "the format name '" + name + "'", file);
     throw PluginError(ErrorCode::UnknownFormat,
                       prefix(file) + "no plugin provides the format '" + name + "'" +
                           known_locked() + failures_locked(name),
@@ -122,15 +122,16 @@ public:
                             failures_locked(lower(ext.empty() ? "" : ext.substr(1))),
                         path.string());
     }
-    return pick_locked(matches, best_ext, need, "the extension '." + best_ext + "'", path.string());
+    return pick_locked(matches, {best_ext}, need, "the extension '." + best_ext + "'",
+                       path.string());
   }
 
   // One of several candidates. Those that can do what is needed come first
   // (a read-only and a write-only plugin for one extension don't conflict).
   // Several formats of one plugin are the plugin's business (first wins);
-  // two plugins need the host to choose (prefer_plugin with `key`).
+  // two plugins need the host to choose (prefer_plugin with one of `keys`).
   detail::ResolvedFormat pick_locked(std::vector<detail::ResolvedFormat> matches,
-                                     const std::string &key, detail::Need need,
+                                     const std::vector<std::string> &keys, detail::Need need,
                                      const std::string &what, const std::string &file) {
     auto able = [need](const detail::ResolvedFormat &m) {
       return need == detail::Need::Any ||
@@ -142,10 +143,11 @@ public:
     for (auto &m : matches)
       owners.insert(m.plugin->path());
     if (owners.size() > 1) {
-      if (auto it = preferred_.find(key); it != preferred_.end())
-        for (auto &m : matches)
-          if (m.plugin->path() == it->second)
-            return m;
+      for (auto &key : keys)
+        if (auto it = preferred_.find(key); it != preferred_.end())
+          for (auto &m : matches)
+            if (m.plugin->path() == it->second)
+              return m;
       std::string names;
       for (auto &o : owners)
         names += (names.empty() ? "'" : " and '") + o.string() + "'";
@@ -157,40 +159,25 @@ public:
     return matches.front();
   }
 
-  // The readers that recognise `head`. When plugins disagree, the one the
-  // host preferred (for that format's name or one of its extensions) wins;
-  // without a preference it is a conflict, as for an extension.
+  // The readers that recognise `head`. When plugins disagree it is a
+  // conflict, as for an extension, which a preference for any of their
+  // formats' names or extensions settles.
   detail::ResolvedFormat probe(const uint8_t *head, size_t size, const std::string &file) {
     std::lock_guard lock(mutex_);
     discover_locked();
     std::vector<detail::ResolvedFormat> yes;
-    std::set<fs::path> owners;
+    std::vector<std::string> keys;
     for (auto &p : plugins_)
       for (auto &f : p->formats())
         if (f.info.can_read && f.c->probe(head, size) == WIO_PROBE_YES) {
           yes.push_back({p, &f});
-          owners.insert(p->path());
+          keys.push_back(lower(f.info.name));
+          keys.insert(keys.end(), f.info.extensions.begin(), f.info.extensions.end());
         }
-    if (owners.size() <= 1)
-      return yes.empty() ? detail::ResolvedFormat{} : yes.front();
-    for (auto &m : yes) {
-      std::vector<std::string> keys{lower(m.format->info.name)};
-      for (auto &ext : m.format->info.extensions)
-        keys.push_back(ext);
-      for (auto &k : keys)
-        if (auto it = preferred_.find(k); it != preferred_.end() && it->second == m.plugin->path())
-          return m;
-    }
-    std::string names;
-    for (auto &m : yes)
-      names += (names.empty() ? "'" : " and '") + m.plugin->path().string() + "' (" +
-               m.format->info.name + ")";
-    throw PluginError(ErrorCode::Plugin,
-                      prefix(file) +
-                          "its extension is unknown and its first bytes are claimed by several "
-                          "plugins, " +
-                          names + "; choose one with weightio::prefer_plugin()",
-                      file);
+    if (yes.empty())
+      return {};
+    return pick_locked(yes, keys, detail::Need::Read, "its content (the extension is unknown)",
+                       file);
   }
 
   std::string known(const fs::path &path) {

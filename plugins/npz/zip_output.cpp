@@ -1,18 +1,9 @@
 #include "zip_output.hpp"
 
-#include <algorithm>
-#include <climits>
-
 namespace weightio::npz {
-namespace {
 
-// A batch goes out when it holds this many bytes (one syscall per 16 MiB
-// costs nothing measurable) or as many pieces as one writev takes.
-constexpr uint64_t kBatchBytes = uint64_t{16} << 20;
-constexpr size_t kBatchPieces = IOV_MAX;
-
-} // namespace
-
+// Every piece stays until flush(): the ZipWriter flushes after each deflated
+// member and after the central directory, so a batch is a handful of pieces.
 void SinkOutput::copy(const void *data, size_t size) {
   const size_t start = headers_.size();
   headers_.append(static_cast<const char *>(data), size);
@@ -21,27 +12,13 @@ void SinkOutput::copy(const void *data, size_t size) {
   if (!batch_.empty() && batch_.back().data == nullptr &&
       batch_.back().offset + batch_.back().size == start) {
     batch_.back().size += size;
-    batch_bytes_ += size;
     return;
   }
-  add({nullptr, start, size});
+  batch_.push_back({nullptr, start, size});
 }
 
 void SinkOutput::refer(const void *data, size_t size) {
-  const auto *p = static_cast<const uint8_t *>(data);
-  while (size != 0) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(size, kBatchBytes));
-    add({p, 0, n});
-    p += n;
-    size -= n;
-  }
-}
-
-void SinkOutput::add(Piece p) {
-  batch_.push_back(p);
-  batch_bytes_ += p.size;
-  if (batch_bytes_ >= kBatchBytes || batch_.size() >= kBatchPieces)
-    flush();
+  batch_.push_back({data, 0, size});
 }
 
 void SinkOutput::flush() {
@@ -54,7 +31,6 @@ void SinkOutput::flush() {
   sink_.writev(iov.data(), iov.size());
   batch_.clear();
   headers_.clear();
-  batch_bytes_ = 0;
 }
 
 } // namespace weightio::npz

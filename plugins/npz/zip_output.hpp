@@ -1,6 +1,6 @@
 // Where a ZipWriter's bytes go. Two ways, one per kind of save:
-// - SinkOutput gathers pieces into large writev calls to the host's sink,
-//   writing caller memory in place (deflated members: their compressed
+// - SinkOutput gathers a member's pieces into one writev call to the host's
+//   sink, writing caller memory in place (deflated members: their compressed
 //   buffers are written once, with no further copy).
 // - StagedOutput copies everything into an sdk::StagedWriter's ring, from a
 //   helper thread (stored members: see staged_writer.hpp for why).
@@ -41,12 +41,10 @@ private:
     size_t offset;
     size_t size;
   };
-  void add(Piece p);
 
   const sdk::Sink &sink_;
   std::string headers_;
   std::vector<Piece> batch_;
-  uint64_t batch_bytes_ = 0;
 };
 
 class StagedOutput final : public ZipOutput {
