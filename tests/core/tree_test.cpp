@@ -157,7 +157,7 @@ TEST(Tree, UnflattenRefusesNamesTooDeepOrIndicesTooSparse) {
 }
 
 // A dict keeps insertion order and finds each key again, also when it is
-// wide (the lookups are hashed, so 20,000 siblings unflatten quickly).
+// wide (20,000 siblings; their lookups are hashed).
 TEST(Tree, WideDictsKeepOrderAndFindEveryKey) {
   std::vector<float> v(20000);
   FlatParams flat;
