@@ -2,6 +2,7 @@
 #include "commands.hpp"
 #include "errors.hpp"
 #include "file_size.hpp"
+#include "format_flags.hpp"
 #include "progress.hpp"
 
 #include <weightio/weightio.hpp>
@@ -23,6 +24,8 @@ struct ConvertOptions {
   std::vector<std::string> metadata;
   std::string compress; // empty: not given; "default": given without a level
   bool force = false;
+  std::vector<std::string> options; // --option NAME=VALUE for OUT's format
+  FormatFlags input;
 };
 
 // "0".."9" -> the level; nullopt for anything else ("default" included).
@@ -34,12 +37,8 @@ std::optional<int> compression_level(const std::string &text) {
 
 weightio::Metadata parse_metadata(const std::vector<std::string> &pairs) {
   weightio::Metadata md;
-  for (const auto &p : pairs) {
-    const auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw CliError(kExitFailure, "--metadata '" + p + "' is not KEY=VALUE");
-    md[p.substr(0, eq)] = p.substr(eq + 1);
-  }
+  for (const auto &[k, v] : parse_pairs(pairs, "--metadata"))
+    md[k] = v;
   return md;
 }
 
@@ -65,6 +64,9 @@ int run(const ConvertOptions &o) {
                    "'" + o.out + "' exists; refusing to overwrite it (use --force to replace it)");
 
   weightio::LoadOptions lo;
+  // --plugin settles conflicts for both files; it does not override IN's
+  // extension, which may name another format than OUT's.
+  apply_input_flags(o.input, o.in, lo, /*force_reader=*/false);
   ProgressBar load_bar("reading " + o.in, file_size_or_zero(o.in));
   lo.progress = load_bar.callback();
   const weightio::Weights w = weightio::load_weights(o.in, lo);
@@ -74,33 +76,43 @@ int run(const ConvertOptions &o) {
   weightio::SaveOptions so;
   so.format = o.format;
   so.compression = o.compress.empty() ? 0 : compression_level(o.compress).value_or(-1);
+  so.format_options = parse_pairs(o.options, "--option");
   // What the input holds goes over when the output can hold it; what the
   // user asked for explicitly goes to save_weights regardless, so that a
   // format that can't hold it refuses (exit 2) before anything is written.
   std::vector<std::string> dropped;
-  if (!fmt || fmt->metadata)
-    so.metadata = w.metadata;
-  else
-    for (const auto &[k, v] : w.metadata)
-      if (!extra.count(k))
-        dropped.push_back(k);
+  for (const auto &[k, v] : w.metadata) {
+    if (extra.count(k))
+      continue;
+    if (!fmt || weightio::format_holds(*fmt, v))
+      so.metadata.set(k, v);
+    else
+      dropped.push_back(
+          "'" + k + "'" +
+          (fmt->metadata ? " (" + std::string(weightio::value_type_name(v.type())) + ")" : ""));
+  }
   for (const auto &[k, v] : extra)
     so.metadata[k] = v;
+  for (const auto &m : w.warnings)
+    warn("convert", "'" + o.in + "': " + m);
 
   uint64_t total = 0;
   for (const auto &[name, t] : w)
     total += t.nbytes();
   ProgressBar save_bar("writing " + o.out, total);
   so.progress = save_bar.callback();
-  weightio::save_weights(o.out, w.views(), so);
+  const weightio::SaveResult saved = weightio::save_weights(o.out, w.views(), so);
   save_bar.finish();
+  for (const auto &m : saved.warnings)
+    warn("convert", "'" + o.out + "': " + m);
 
   if (!dropped.empty()) {
     std::string keys;
     for (const auto &k : dropped)
-      keys += (keys.empty() ? "'" : ", '") + k + "'";
-    warn("convert", "'" + o.out + "': the " + fmt->name +
-                        " format holds no metadata; not kept: " + keys + " (from '" + o.in + "')");
+      keys += (keys.empty() ? "" : ", ") + k;
+    warn("convert", "'" + o.out + "': the " + fmt->name + " format holds " +
+                        (fmt->metadata ? "no metadata of these types" : "no metadata") +
+                        "; not kept: " + keys + " (from '" + o.in + "')");
   }
   return 0;
 }
@@ -141,6 +153,11 @@ Command add_convert(CLI::App &parent) {
                   "name one")
       ->type_name("NAME");
   app->add_flag("-f,--force", o->force, "Replace OUT if it exists");
+  app->add_option("--option", o->options,
+                  "A save option of OUT's format (repeatable; `weightio plugins` lists them)")
+      ->type_name("NAME=VALUE")
+      ->allow_extra_args(false);
+  add_input_flags(app, o->input);
   return {app, [o] { return run(*o); }};
 }
 

@@ -2,6 +2,7 @@
 #include "commands.hpp"
 #include "errors.hpp"
 #include "file_size.hpp"
+#include "format_flags.hpp"
 #include "human.hpp"
 #include "progress.hpp"
 #include "value_compare.hpp"
@@ -22,6 +23,7 @@ namespace {
 struct DiffOptions {
   std::string a, b;
   Tolerance tol;
+  FormatFlags input;
 };
 
 std::string number(double v) {
@@ -30,16 +32,20 @@ std::string number(double v) {
   return buf;
 }
 
-weightio::Weights load(const std::string &file) {
+weightio::Weights load(const std::string &file, const FormatFlags &flags) {
   weightio::LoadOptions lo;
+  apply_input_flags(flags, file, lo);
   ProgressBar bar("reading " + file, file_size_or_zero(file));
   lo.progress = bar.callback();
-  return weightio::load_weights(file, lo);
+  weightio::Weights w = weightio::load_weights(file, lo);
+  for (const auto &m : w.warnings)
+    warn("diff", "'" + file + "': " + m);
+  return w;
 }
 
 int run(const DiffOptions &o) {
-  const weightio::Weights a = load(o.a);
-  const weightio::Weights b = load(o.b);
+  const weightio::Weights a = load(o.a, o.input);
+  const weightio::Weights b = load(o.b, o.input);
 
   uint64_t only_a = 0, only_b = 0, changed = 0, valued = 0, same = 0, compare_bytes = 0;
   for (const auto &[name, ta] : a) {
@@ -57,7 +63,7 @@ int run(const DiffOptions &o) {
   // Tensors in both, in A's order; values only where dtype and shape agree.
   for (const auto &[name, ta] : a) {
     const weightio::Tensor *tb = b.find(name);
-    if (tb && ta.dtype() == tb->dtype() && ta.shape() == tb->shape())
+    if (tb && ta.type_name() == tb->type_name() && ta.shape() == tb->shape())
       compare_bytes += ta.nbytes();
   }
   ProgressBar bar("comparing", compare_bytes);
@@ -66,11 +72,11 @@ int run(const DiffOptions &o) {
     const weightio::Tensor *tb = b.find(name);
     if (!tb)
       continue;
-    if (ta.dtype() != tb->dtype() || ta.shape() != tb->shape()) {
+    if (ta.type_name() != tb->type_name() || ta.shape() != tb->shape()) {
       bar.finish(); // a line on stdout would land in the middle of the bar
-      if (ta.dtype() != tb->dtype())
-        std::cout << "dtype:     " << printable(name) << ": " << weightio::dtype_name(ta.dtype())
-                  << " -> " << weightio::dtype_name(tb->dtype()) << '\n';
+      if (ta.type_name() != tb->type_name())
+        std::cout << "dtype:     " << printable(name) << ": " << ta.type_name() << " -> "
+                  << tb->type_name() << '\n';
       if (ta.shape() != tb->shape())
         std::cout << "shape:     " << printable(name) << ": " << shape_string(ta.shape()) << " -> "
                   << shape_string(tb->shape()) << '\n';
@@ -126,6 +132,7 @@ Command add_diff(CLI::App &parent) {
       "diff", "Compare the tensors of two files (any formats); exit 1 if they differ");
   app->add_option("A", o->a, "The first weights file")->required()->type_name("PATH");
   app->add_option("B", o->b, "The second weights file")->required()->type_name("PATH");
+  add_input_flags(app, o->input);
   app->add_option("--atol", o->tol.atol,
                   "Absolute tolerance: equal when |a - b| <= atol + rtol * |b| (numpy.allclose)")
       ->check(kNonNegative);

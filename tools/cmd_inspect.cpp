@@ -1,8 +1,11 @@
 // weightio inspect FILE [--json] [--hash]
 #include "commands.hpp"
+#include "errors.hpp"
 #include "file_size.hpp"
+#include "format_flags.hpp"
 #include "human.hpp"
 #include "json_out.hpp"
+#include "metadata_view.hpp"
 #include "progress.hpp"
 #include "sha256.hpp"
 
@@ -22,6 +25,7 @@ struct InspectOptions {
   std::string file;
   bool json = false;
   bool hash = false;
+  FormatFlags input;
 };
 
 // One hash per tensor, computed up front so a long hash run can show a bar.
@@ -44,19 +48,13 @@ void print_json_report(const InspectOptions &o, const weightio::Weights &w,
   nlohmann::ordered_json j;
   j["file"] = o.file;
   j["format"] = w.format;
-  if (w.metadata.empty()) {
-    j["metadata"] = nullptr;
-  } else {
-    j["metadata"] = nlohmann::ordered_json::object();
-    for (const auto &[k, v] : w.metadata)
-      j["metadata"][k] = v;
-  }
+  j["metadata"] = metadata_json(w.metadata);
   j["tensors"] = nlohmann::ordered_json::array();
   size_t i = 0;
   for (const auto &[name, t] : w) {
     nlohmann::ordered_json e;
     e["name"] = name;
-    e["dtype"] = std::string(weightio::dtype_name(t.dtype()));
+    e["dtype"] = std::string(t.type_name());
     e["shape"] = t.shape();
     e["nbytes"] = t.nbytes();
     if (o.hash)
@@ -77,7 +75,7 @@ void print_text(const InspectOptions &o, const weightio::Weights &w,
   } else {
     bool first = true;
     for (const auto &[k, v] : w.metadata) {
-      std::cout << (first ? "metadata  " : "          ") << printable(k) << " = " << printable(v)
+      std::cout << (first ? "metadata  " : "          ") << printable(k) << " = " << value_text(v)
                 << '\n';
       first = false;
     }
@@ -91,8 +89,8 @@ void print_text(const InspectOptions &o, const weightio::Weights &w,
   uint64_t bytes = 0, elements = 0;
   size_t i = 0;
   for (const auto &[name, t] : w) {
-    rows.push_back({printable(name), std::string(weightio::dtype_name(t.dtype())),
-                    shape_string(t.shape()), grouped(t.nbytes())});
+    rows.push_back({printable(name), std::string(t.type_name()), shape_string(t.shape()),
+                    grouped(t.nbytes())});
     if (o.hash)
       rows.back().push_back(hashes[i]);
     bytes += t.nbytes();
@@ -107,10 +105,13 @@ void print_text(const InspectOptions &o, const weightio::Weights &w,
 
 int run(const InspectOptions &o) {
   weightio::LoadOptions lo;
+  apply_input_flags(o.input, o.file, lo);
   ProgressBar bar("reading " + o.file, file_size_or_zero(o.file));
   lo.progress = bar.callback();
   const weightio::Weights w = weightio::load_weights(o.file, lo);
   bar.finish();
+  for (const auto &m : w.warnings)
+    warn("inspect", "'" + o.file + "': " + m);
   const auto hashes = o.hash ? tensor_hashes(w, o.file) : std::vector<std::string>{};
   if (o.json)
     print_json_report(o, w, hashes);
@@ -128,6 +129,7 @@ Command add_inspect(CLI::App &parent) {
   app->add_option("FILE", o->file, "The weights file (.npz, .safetensors, ...)")
       ->required()
       ->type_name("PATH");
+  add_input_flags(app, o->input);
   app->add_flag("--json", o->json,
                 "Print one JSON object: {file, format, metadata, tensors: [{name, dtype, shape, "
                 "nbytes, sha256?}]}");

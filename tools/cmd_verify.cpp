@@ -1,6 +1,8 @@
 // weightio verify FILE
 #include "commands.hpp"
+#include "errors.hpp"
 #include "file_size.hpp"
+#include "format_flags.hpp"
 #include "progress.hpp"
 
 #include <weightio/weightio.hpp>
@@ -14,14 +16,17 @@ namespace wcli {
 
 namespace {
 
-int run(const std::string &file) {
+int run(const std::string &file, const FormatFlags &flags) {
   weightio::LoadOptions lo;
+  apply_input_flags(flags, file, lo);
   // Every check the reader has, including CRCs of entries it would skip.
   lo.verify = true;
   ProgressBar bar("verifying " + file, file_size_or_zero(file));
   lo.progress = bar.callback();
   const weightio::Weights w = weightio::load_weights(file, lo);
   bar.finish();
+  for (const auto &m : w.warnings)
+    warn("verify", "'" + file + "': " + m);
   std::cout << "ok: " << w.size() << " tensors\n";
   return 0;
 }
@@ -30,10 +35,12 @@ int run(const std::string &file) {
 
 Command add_verify(CLI::App &parent) {
   auto file = std::make_shared<std::string>();
+  auto flags = std::make_shared<FormatFlags>();
   auto *app = parent.add_subcommand(
       "verify", "Check a weights file fully (structure, limits, every CRC); exit 1 if invalid");
   app->add_option("FILE", *file, "The weights file")->required()->type_name("PATH");
-  return {app, [file] { return run(*file); }};
+  add_input_flags(app, *flags);
+  return {app, [file, flags] { return run(*file, *flags); }};
 }
 
 } // namespace wcli

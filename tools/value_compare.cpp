@@ -131,7 +131,7 @@ void compare_complex(const uint8_t *a, const uint8_t *b, uint64_t n, Accumulator
 
 ValueDiff compare_values(const weightio::TensorView &a, const weightio::TensorView &b,
                          const Tolerance &tol) {
-  if (a.dtype() != b.dtype() || a.shape() != b.shape())
+  if (a.type_name() != b.type_name() || a.shape() != b.shape())
     throw std::logic_error("compare_values: dtype or shape differ");
   ValueDiff out;
   Accumulator acc(tol, out);
@@ -191,7 +191,7 @@ ValueDiff compare_values(const weightio::TensorView &a, const weightio::TensorVi
   case DType::C128:
     compare_complex<double>(pa, pb, n, acc);
     break;
-  default: // FP8, F4, F6
+  default: // FP8, F4, F6, block-quantized types
     out.bytewise = true;
     out.compared = a.nbytes();
     for (uint64_t i = 0; i < a.nbytes(); ++i)

@@ -177,7 +177,7 @@ void MemorySink::pwrite(uint64_t offset, const void *data, size_t size) {
 }
 
 SinkAdapter::SinkAdapter(OutputSink &sink, const ProgressFn &progress, std::string file)
-    : sink_(sink), progress_(progress), file_(std::move(file)) {
+    : sink_(sink), progress_(progress), file_(std::move(file)), warnings_(file_) {
   c_.struct_size = sizeof(wio_sink);
   c_.ctx = this;
   c_.write = &write_cb;
@@ -185,6 +185,11 @@ SinkAdapter::SinkAdapter(OutputSink &sink, const ProgressFn &progress, std::stri
   c_.pwrite = &pwrite_cb;
   c_.position = &position_cb;
   c_.progress = &progress_cb;
+  c_.warn = &warn_cb;
+}
+
+void SinkAdapter::warn_cb(void *ctx, wio_str message) {
+  static_cast<SinkAdapter *>(ctx)->warnings_.add(message);
 }
 
 template <class F> int32_t SinkAdapter::guarded(F &&f) noexcept {

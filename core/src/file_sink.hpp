@@ -3,6 +3,8 @@
 // ABI status codes and keeps the real error for the core to rethrow.
 #pragma once
 
+#include "warning_list.hpp"
+
 #include <weightio/io.hpp>
 #include <weightio/plugin_abi.h>
 
@@ -82,8 +84,10 @@ public:
   // The first error a sink call raised (rethrow it in preference to the
   // plugin's message, which only says the sink failed).
   std::exception_ptr error() const noexcept { return error_; }
+  std::vector<std::string> take_warnings() { return warnings_.take(); }
 
 private:
+  static void warn_cb(void *ctx, wio_str message);
   static int32_t write_cb(void *ctx, const void *data, size_t size);
   static int32_t writev_cb(void *ctx, const wio_iovec *iov, size_t count);
   static int32_t pwrite_cb(void *ctx, uint64_t offset, const void *data, size_t size);
@@ -95,6 +99,7 @@ private:
   const ProgressFn &progress_;
   std::string file_;
   std::exception_ptr error_;
+  WarningList warnings_;
   wio_sink c_{};
 };
 

@@ -1,7 +1,11 @@
+#include "c_value.hpp"
+#include "decode_jobs.hpp"
+#include "format_options.hpp"
 #include "input_file.hpp"
 #include "log_internal.hpp"
 #include "plugin_call.hpp"
 #include "registry_internal.hpp"
+#include "warning_list.hpp"
 
 #include <weightio/dtype_info.hpp>
 #include <weightio/error.hpp>
@@ -29,7 +33,7 @@ class ReadSession {
 public:
   ReadSession(const InputBytes &in, const LoadOptions &o, const ResolvedFormat &fmt,
               std::string file)
-      : in_(in), o_(o), fmt_(fmt), file_(std::move(file)) {
+      : in_(in), o_(o), fmt_(fmt), file_(std::move(file)), warnings_(file_) {
     limits_.struct_size = sizeof(wio_read_limits);
     limits_.max_header_bytes = o.limits.max_header_bytes;
     limits_.max_tensors = o.limits.max_tensors;
@@ -46,6 +50,15 @@ public:
     c_.emit_tensor = &emit_cb;
     c_.emit_metadata = &metadata_cb;
     c_.progress = &progress_cb;
+    option_text_ = resolve_options(fmt.format->info, o.format_options, /*save=*/false, file_);
+    for (const auto &[k, v] : option_text_)
+      options_.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+    c_.options = options_.empty() ? nullptr : options_.data();
+    c_.option_count = options_.size();
+    c_.threads = decode_threads(o.threads);
+    c_.emit_value = &value_cb;
+    c_.warn = &warn_cb;
+    c_.alloc_for = &alloc_for_cb;
     out_.format = fmt.format->info.name;
   }
 
@@ -56,6 +69,8 @@ public:
       throw_plugin_status(st, error, error_, file_, *fmt_.plugin, "load");
     if (error_)
       std::rethrow_exception(error_);
+    run_deferred_decodes();
+    out_.warnings = warnings_.take();
     std::string missing;
     for (const auto &name : o_.only)
       if (!out_.contains(name))
@@ -69,9 +84,20 @@ public:
 private:
   [[noreturn]] void fail(const std::string &what, const std::string &tensor = {}) {
     throw PluginError(ErrorCode::Plugin,
-                      "cannot load '" + file_ + "': the " + fmt_.format->info.name + " plugin ('" +
-                          fmt_.plugin->path().string() + "') " + what,
+                      "cannot load '" + file_ + "': the " + fmt_.format->info.name + " plugin " +
+                          what + " " + fmt_.plugin->label(),
                       file_, tensor);
+  }
+
+  void run_deferred_decodes() {
+    if (jobs_.empty())
+      return;
+    const DecodeFailure f = run_decodes(jobs_, *fmt_.format->c, in_.data, in_.size, c_.options,
+                                        c_.option_count, c_.threads);
+    if (f.status != WIO_OK) {
+      const std::string msg = "tensor '" + jobs_[f.job].name + "': " + f.message;
+      throw_plugin_status(f.status, msg.c_str(), nullptr, file_, *fmt_.plugin, "load");
+    }
   }
 
   template <class F> static int32_t guarded(void *ctx, F &&f) noexcept {
@@ -118,6 +144,50 @@ private:
     }
   }
 
+  static void *alloc_for_cb(void *ctx, wio_str, uint64_t size, uint64_t alignment) {
+    return alloc_cb(ctx, size, alignment);
+  }
+
+  static void warn_cb(void *ctx, wio_str message) {
+    static_cast<ReadSession *>(ctx)->warnings_.add(message);
+  }
+
+  static int32_t value_cb(void *ctx, wio_str key, const wio_value *value) {
+    return guarded(ctx, [&](ReadSession &s) {
+      if ((key.data == nullptr && key.size != 0) || value == nullptr)
+        s.fail("emitted a metadata value with a null key or value");
+      std::string k(key.data ? key.data : "", key.size);
+      Value v;
+      try {
+        v = value_from_c(*value);
+      } catch (const std::invalid_argument &e) {
+        s.fail("emitted metadata value '" + k + "' that is invalid: " + e.what());
+      }
+      s.add_metadata(std::move(k), std::move(v));
+    });
+  }
+
+  void add_metadata(std::string key, Value value) {
+    if (out_.metadata.contains(key))
+      throw FormatError(ErrorCode::InvalidFile,
+                        "cannot load '" + file_ + "': metadata key '" + key + "' appears twice",
+                        file_);
+    out_.metadata.emplace(std::move(key), std::move(value));
+  }
+
+  // The block type a tensor names: one its format declared.
+  const BlockType *declared_block(const wio_tensor_out *t, const std::string &name) {
+    if (!WIO_HAS_FIELD(t, wio_tensor_out, block_type))
+      fail("returned tensor '" + name + "' of a block type in an ABI-1 descriptor", name);
+    const std::string_view bt(t->block_type.data ? t->block_type.data : "", t->block_type.size);
+    for (const BlockType *b : fmt_.format->info.block_types)
+      if (b->name == bt)
+        return b;
+    fail("returned tensor '" + name + "' of block type '" + std::string(bt) +
+             "', which it did not declare",
+         name);
+  }
+
   static int32_t wants_cb(void *ctx, wio_str name) noexcept {
     auto *self = static_cast<ReadSession *>(ctx);
     if (self->o_.only.empty())
@@ -148,7 +218,10 @@ private:
                             std::to_string(limits_.max_name_bytes),
                         file_);
     std::string name(t->name.data ? t->name.data : "", t->name.size);
-    if (!dtype_valid(t->dtype))
+    const BlockType *block = nullptr;
+    if (t->dtype == WIO_DTYPE_BLOCK)
+      block = declared_block(t, name);
+    else if (!dtype_valid(t->dtype))
       fail("returned tensor '" + name + "' with an invalid dtype value " + std::to_string(t->dtype),
            name);
     if (t->ndim > 0 && t->shape == nullptr)
@@ -164,13 +237,29 @@ private:
                         "cannot load '" + file_ + "': more than " +
                             std::to_string(limits_.max_tensors) + " tensors (the limit)",
                         file_);
-    const auto nbytes = sdk::checked_nbytes(t->dtype, t->shape, t->ndim);
-    if (!nbytes || *nbytes != t->nbytes)
+    Shape shape(t->shape, t->shape + t->ndim);
+    uint64_t nbytes = 0;
+    try {
+      nbytes =
+          block ? shape_nbytes(*block, shape) : shape_nbytes(static_cast<DType>(t->dtype), shape);
+    } catch (const Error &e) {
+      throw FormatError(ErrorCode::InvalidFile,
+                        "cannot load '" + file_ + "': tensor '" + name + "': " + e.what(), file_,
+                        name);
+    }
+    if (nbytes != t->nbytes)
       fail("returned tensor '" + name + "' whose shape does not match its " +
                std::to_string(t->nbytes) + " bytes",
            name);
     const DType dtype = static_cast<DType>(t->dtype);
-    Shape shape(t->shape, t->shape + t->ndim);
+    auto make_view = [&](const void *p) {
+      return block ? TensorView(block, shape, p) : TensorView(dtype, shape, p);
+    };
+    const uint64_t align = block ? block->alignment : dtype_alignment(dtype);
+    if (WIO_HAS_FIELD(t, wio_tensor_out, source_unit_bytes) && t->storage == WIO_STORAGE_DECODE) {
+      defer_decode(t, name, shape, block);
+      return;
+    }
 
     if (t->storage == WIO_STORAGE_MAPPED) {
       if (t->offset > in_.size || t->nbytes > in_.size - t->offset)
@@ -178,15 +267,14 @@ private:
       if (!wanted(name))
         return;
       const uint8_t *p = in_.data + t->offset;
-      if (reinterpret_cast<uintptr_t>(p) % dtype_alignment(dtype) == 0) {
+      if (reinterpret_cast<uintptr_t>(p) % align == 0) {
         if (!mapped_owner_)
           mapped_owner_ = std::make_shared<MappedOwner>(MappedOwner{in_.keep_alive, fmt_.plugin});
         // A view into the input is never the tensor's to write: a map is
         // read-only and in-memory input may be the caller's const bytes.
-        out_.emplace(name, Tensor(dtype, std::move(shape), p, mapped_owner_, in_.mapped,
-                                  /*writable=*/false));
+        out_.emplace(name, Tensor(make_view(p), mapped_owner_, in_.mapped, /*writable=*/false));
       } else {
-        out_.emplace(name, Tensor::copy_of(TensorView(dtype, std::move(shape), p)));
+        out_.emplace(name, Tensor::copy_of(make_view(p)));
       }
       return;
     }
@@ -197,12 +285,44 @@ private:
       fail("returned tensor '" + name + "' in a buffer the host did not allocate", name);
     if (it->second.size < t->nbytes)
       fail("returned tensor '" + name + "' larger than its buffer", name);
-    auto block = std::move(it->second.owner);
+    auto buf = std::move(it->second.owner);
     blocks_.erase(it);
     if (!wanted(name))
       return;
-    const void *data = block.get(); // before block is moved from
-    out_.emplace(name, Tensor(dtype, std::move(shape), data, std::move(block)));
+    const void *data = buf.get(); // before buf is moved from
+    out_.emplace(name, Tensor(make_view(data), std::move(buf)));
+  }
+
+  void defer_decode(const wio_tensor_out *t, const std::string &name, const Shape &shape,
+                    const BlockType *block) {
+    if (!fmt_.format->info.decodes)
+      fail("returned tensor '" + name + "' to decode but has no decode function", name);
+    if (t->offset > in_.size || t->source_size > in_.size - t->offset)
+      fail("returned tensor '" + name + "' to decode from outside the file", name);
+    if (t->unit_bytes != 0 && (t->nbytes % t->unit_bytes != 0 || t->source_unit_bytes == 0 ||
+                               t->source_size / t->source_unit_bytes < t->nbytes / t->unit_bytes))
+      fail("returned tensor '" + name + "' whose decode units do not divide it", name);
+    if (!wanted(name))
+      return;
+    auto buf = allocate_aligned(t->nbytes, 64);
+    DecodeJob job;
+    job.name = name;
+    job.shape = shape;
+    job.dtype = t->dtype;
+    if (block)
+      job.block_type = block->name;
+    job.offset = t->offset;
+    job.source_size = t->source_size;
+    job.tag = t->decode_tag;
+    job.nbytes = t->nbytes;
+    job.unit_bytes = t->unit_bytes;
+    job.source_unit_bytes = t->source_unit_bytes;
+    job.dest = buf.get();
+    const void *data = buf.get();
+    out_.emplace(name, Tensor(block ? TensorView(block, shape, data)
+                                    : TensorView(static_cast<DType>(t->dtype), shape, data),
+                              std::move(buf)));
+    jobs_.push_back(std::move(job));
   }
 
   bool wanted(const std::string &name) {
@@ -220,11 +340,7 @@ private:
         s.fail("emitted metadata with a null string");
       std::string k(key.data ? key.data : "", key.size),
           v(value.data ? value.data : "", value.size);
-      if (!s.out_.metadata.emplace(std::move(k), std::move(v)).second)
-        throw FormatError(ErrorCode::InvalidFile,
-                          "cannot load '" + s.file_ + "': metadata key '" +
-                              std::string(key.data, key.size) + "' appears twice",
-                          s.file_);
+      s.add_metadata(std::move(k), Value(std::move(v)));
     });
   }
 
@@ -251,13 +367,18 @@ private:
   uint64_t allocated_ = 0;
   std::shared_ptr<MappedOwner> mapped_owner_;
   std::exception_ptr error_;
+  WarningList warnings_;
+  OptionList option_text_;
+  std::vector<wio_kv> options_;
+  std::vector<DecodeJob> jobs_;
 };
 
 Weights load_input(const InputBytes &in, const fs::path &path, const LoadOptions &o) {
   const std::string file = path.string();
   ResolvedFormat fmt = resolve_format(path, o.format, Need::Read, /*allow_unknown=*/true);
   if (fmt.format == nullptr) {
-    fmt = probe_format(in.data, static_cast<size_t>(std::min<uint64_t>(in.size, 4096)), file);
+    fmt = probe_format(in.data,
+                       static_cast<size_t>(std::min<uint64_t>(in.size, WIO_PROBE_MAX_BYTES)), file);
     if (fmt.format == nullptr)
       throw PluginError(ErrorCode::UnknownFormat,
                         "cannot load '" + file +
@@ -265,7 +386,22 @@ Weights load_input(const InputBytes &in, const fs::path &path, const LoadOptions
                             known_extensions(path),
                         file);
   }
-  return ReadSession(in, o, fmt, file).run();
+  const size_t head = static_cast<size_t>(std::min<uint64_t>(in.size, WIO_PROBE_MAX_BYTES));
+  try {
+    return ReadSession(in, o, fmt, file).run();
+  } catch (const FormatError &e) {
+    // A file named for one format that holds another: say what it looks like.
+    if (!o.format.empty())
+      throw;
+    for (const auto &name : formats_recognising(in.data, head))
+      if (name != fmt.format->info.name)
+        throw FormatError(ErrorCode::InvalidFile,
+                          std::string(e.what()) + "; it looks like a " + name +
+                              " file: rename it or pass --plugin " + name +
+                              " (LoadOptions::format)",
+                          e.file(), e.tensor());
+    throw;
+  }
 }
 
 } // namespace

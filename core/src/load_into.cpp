@@ -5,6 +5,18 @@
 
 namespace weightio {
 
+namespace {
+
+std::string type_name(const MutableTensorView &v) {
+  return v.block ? v.block->name : std::string(dtype_name(v.dtype));
+}
+
+bool same_type(const Tensor &t, const MutableTensorView &v) {
+  return t.block_type() ? t.block_type() == v.block : (v.block == nullptr && t.dtype() == v.dtype);
+}
+
+} // namespace
+
 std::vector<std::string> load_weights_into(const std::filesystem::path &path,
                                            MutableParams &destination, bool strict,
                                            const LoadOptions &options) {
@@ -17,7 +29,7 @@ std::vector<std::string> load_weights_into(const std::filesystem::path &path,
     // The host's own buffers: a bad one is a caller error, reported now.
     uint64_t want = 0;
     try {
-      want = shape_nbytes(dst.dtype, dst.shape);
+      want = dst.block ? shape_nbytes(*dst.block, dst.shape) : shape_nbytes(dst.dtype, dst.shape);
     } catch (const Error &e) {
       throw Error(ErrorCode::InvalidArgument,
                   "load_weights_into: destination '" + name + "': " + e.what(), path.string(),
@@ -35,9 +47,9 @@ std::vector<std::string> load_weights_into(const std::filesystem::path &path,
         problems.push_back("missing '" + name + "'");
       continue;
     }
-    if (t->dtype() != dst.dtype)
-      problems.push_back("'" + name + "' has dtype " + std::string(dtype_name(t->dtype())) +
-                         " in the file, the host expects " + std::string(dtype_name(dst.dtype)));
+    if (!same_type(*t, dst))
+      problems.push_back("'" + name + "' has dtype " + std::string(t->type_name()) +
+                         " in the file, the host expects " + type_name(dst));
     else if (t->shape() != dst.shape)
       problems.push_back("'" + name + "' has shape " + shape_to_string(t->shape()) +
                          " in the file, the host expects " + shape_to_string(dst.shape));
@@ -56,7 +68,7 @@ std::vector<std::string> load_weights_into(const std::filesystem::path &path,
   std::vector<std::string> copied;
   for (const auto &[name, dst] : destination) {
     const Tensor *t = w.find(name);
-    if (t == nullptr || t->dtype() != dst.dtype || t->shape() != dst.shape)
+    if (t == nullptr || !same_type(*t, dst) || t->shape() != dst.shape)
       continue;
     if (t->nbytes() != 0)
       std::memcpy(dst.data, t->data(), t->nbytes());

@@ -11,8 +11,8 @@ void throw_plugin_status(int32_t status, const char *message, std::exception_ptr
   std::string msg(message, ::strnlen(message, kPluginErrorSize));
   if (msg.empty())
     msg = "the plugin reported an error without a message";
-  const std::string text = "cannot " + std::string(action) + " '" + file + "': " + msg + " [" +
-                           plugin.info().name + " plugin, '" + plugin.path().string() + "']";
+  const std::string text =
+      "cannot " + std::string(action) + " '" + file + "': " + msg + " " + plugin.label();
   switch (status) {
   case WIO_ERR_INVALID_FILE:
     throw FormatError(ErrorCode::InvalidFile, text, file);

@@ -1,3 +1,5 @@
+#include "block_types.hpp"
+#include "format_options.hpp"
 #include "plugin_library.hpp"
 
 #include <weightio/dtype_info.hpp>
@@ -39,6 +41,82 @@ std::string check_extension(const char *ext) {
   return {};
 }
 
+bool option_name_ok(const char *name) {
+  if (!bounded_string(name, 64) || *name == '\0')
+    return false;
+  for (const char *p = name; *p; ++p)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+      return false;
+  return true;
+}
+
+std::string check_option(const wio_option_decl *o, const std::string &fmt) {
+  if (o == nullptr || o->struct_size < offsetof(wio_option_decl, max) + sizeof(int64_t))
+    return fmt + " declares an option whose struct is null or too small";
+  if (!option_name_ok(o->name))
+    return fmt + " declares an option whose name is not 1-64 lowercase letters, digits or '_'";
+  const std::string opt = fmt + ", option '" + std::string(o->name) + "'";
+  if ((o->flags & (WIO_OPTION_SAVE | WIO_OPTION_LOAD)) == 0)
+    return opt + " is for neither saving nor loading";
+  if (o->description != nullptr && !bounded_string(o->description, 4096))
+    return opt + " has an over-long description";
+  if (!bounded_string(o->default_value, 4096))
+    return opt + " has no default value";
+  if (auto why = validate_option_text(*o, o->default_value); !why.empty())
+    return opt + ": its default " + why;
+  if (o->type == WIO_OPTION_STRING && o->choices != nullptr) {
+    size_t n = 0;
+    for (; o->choices[n] != nullptr; ++n)
+      if (n >= 256 || !bounded_string(o->choices[n], 256))
+        return opt + " has too many or over-long choices";
+    if (n == 0)
+      return opt + " declares an empty list of choices";
+  }
+  return {};
+}
+
+std::string check_limits(const wio_write_limits *l, const std::string &fmt) {
+  if (l == nullptr)
+    return {};
+  if (l->struct_size < offsetof(wio_write_limits, max_metadata_value_bytes) + sizeof(uint64_t))
+    return fmt + " declares write limits whose struct_size is too small";
+  if (l->max_ndim != 0 && l->min_ndim > l->max_ndim)
+    return fmt + " declares min_ndim " + std::to_string(l->min_ndim) + " above max_ndim " +
+           std::to_string(l->max_ndim);
+  return {};
+}
+
+// The fields added in ABI 2, read only when struct_size holds them.
+std::string check_format_v2(const wio_format &f, const std::string &fmt) {
+  if (WIO_HAS_FIELD(&f, wio_format, probe_bytes) && f.probe_bytes > WIO_PROBE_MAX_BYTES)
+    return fmt + " asks for " + std::to_string(f.probe_bytes) + " probe bytes, over the " +
+           std::to_string(WIO_PROBE_MAX_BYTES) + " a host gives";
+  if (WIO_HAS_FIELD(&f, wio_format, metadata_types) && (f.metadata_types >> WIO_VALUE_COUNT) != 0)
+    return fmt + " declares metadata value types this weightio does not know";
+  if (WIO_HAS_FIELD(&f, wio_format, block_type_count)) {
+    if (f.block_type_count > 4096 || (f.block_type_count != 0 && f.block_types == nullptr))
+      return fmt + " declares a block type list that is null or too long";
+    for (size_t i = 0; i < f.block_type_count; ++i)
+      if (auto why = check_block_type(f.block_types[i]); !why.empty())
+        return fmt + ": " + why;
+  }
+  if (WIO_HAS_FIELD(&f, wio_format, option_count)) {
+    if (f.option_count > 256 || (f.option_count != 0 && f.options == nullptr))
+      return fmt + " declares an option list that is null or too long";
+    for (size_t i = 0; i < f.option_count; ++i) {
+      if (auto why = check_option(f.options[i], fmt); !why.empty())
+        return why;
+      for (size_t j = 0; j < i; ++j)
+        if (std::strcmp(f.options[i]->name, f.options[j]->name) == 0)
+          return fmt + " declares the option '" + std::string(f.options[i]->name) + "' twice";
+    }
+  }
+  if (WIO_HAS_FIELD(&f, wio_format, write_limits))
+    if (auto why = check_limits(f.write_limits, fmt); !why.empty())
+      return why;
+  return {};
+}
+
 std::string check_format(const wio_format *f, size_t index) {
   const std::string where = "format #" + std::to_string(index);
   if (f == nullptr)
@@ -70,7 +148,7 @@ std::string check_format(const wio_format *f, size_t index) {
     return fmt + " has a null probe function";
   if (f->write_dtypes >> WIO_DTYPE_COUNT_V1)
     return fmt + " declares dtypes this weightio does not know";
-  return {};
+  return check_format_v2(*f, fmt);
 }
 
 } // namespace

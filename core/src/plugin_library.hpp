@@ -30,7 +30,8 @@ class PluginLibrary {
 public:
   // Loads (RTLD_NOW | RTLD_LOCAL) and checks. Throws PluginError naming the
   // file and the reason. Callers serialise calls (the registry's mutex).
-  static std::shared_ptr<PluginLibrary> load(const std::filesystem::path &file);
+  static std::shared_ptr<PluginLibrary> load(const std::filesystem::path &file,
+                                             bool bundled = false);
   // Calls the plugin's shutdown, then unloads: only once nothing it produced
   // is alive (tensors hold a shared_ptr to the library).
   ~PluginLibrary();
@@ -38,6 +39,9 @@ public:
   const PluginInfo &info() const noexcept { return info_; }
   const std::filesystem::path &path() const noexcept { return info_.path; }
   const std::vector<LoadedFormat> &formats() const noexcept { return formats_; }
+  // How messages name it: "[npz plugin 1.0.0]", with its path for plugins
+  // from outside the bundled folder or at debug log level.
+  std::string label() const;
 
 private:
   PluginLibrary() = default;

@@ -153,7 +153,7 @@ public:
         names += (names.empty() ? "'" : " and '") + o.string() + "'";
       throw PluginError(ErrorCode::Plugin,
                         prefix(file) + what + " is claimed by two plugins, " + names +
-                            "; choose one with weightio::prefer_plugin()",
+                            "; choose one with weightio::prefer_plugin() (CLI: --plugin NAME)",
                         file);
     }
     return matches.front();
@@ -169,7 +169,8 @@ public:
     std::vector<std::string> keys;
     for (auto &p : plugins_)
       for (auto &f : p->formats())
-        if (f.info.can_read && f.c->probe(head, size) == WIO_PROBE_YES) {
+        if (f.info.can_read &&
+            f.c->probe(head, std::min<size_t>(size, f.info.probe_bytes)) == WIO_PROBE_YES) {
           yes.push_back({p, &f});
           keys.push_back(lower(f.info.name));
           keys.insert(keys.end(), f.info.extensions.begin(), f.info.extensions.end());
@@ -178,6 +179,18 @@ public:
       return {};
     return pick_locked(yes, keys, detail::Need::Read, "its content (the extension is unknown)",
                        file);
+  }
+
+  std::vector<std::string> recognising(const uint8_t *head, size_t size) {
+    std::lock_guard lock(mutex_);
+    discover_locked();
+    std::vector<std::string> out;
+    for (auto &p : plugins_)
+      for (auto &f : p->formats())
+        if (f.info.can_read &&
+            f.c->probe(head, std::min<size_t>(size, f.info.probe_bytes)) == WIO_PROBE_YES)
+          out.push_back(f.info.name);
+    return out;
   }
 
   std::string known(const fs::path &path) {
@@ -225,7 +238,7 @@ private:
     if (!bec && !self.empty()) {
       fs::path dir = self.parent_path() / "weightio" / "plugins";
       if (fs::is_directory(dir, ec))
-        add_path_locked(dir, false, "default plugin folder");
+        add_path_locked(dir, false, kBundledSource);
     }
     // 2. WEIGHTIO_PLUGIN_PATH. Relative entries would depend on the current
     //    directory, which is never searched.
@@ -254,6 +267,8 @@ private:
     }
   }
 
+  static constexpr const char *kBundledSource = "default plugin folder";
+
   void add_path_locked(const fs::path &p, bool throw_on_error, const char *source) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
@@ -269,7 +284,7 @@ private:
         log()->warn("plugin folder '{}' could not be read: {}", p.string(), ec.message());
       std::sort(files.begin(), files.end());
       for (auto &f : files)
-        load_file_locked(f, throw_on_error);
+        load_file_locked(f, throw_on_error, source == kBundledSource);
       return;
     }
     if (!fs::exists(p, ec)) {
@@ -279,10 +294,10 @@ private:
         throw PluginError(ErrorCode::Plugin, "plugin '" + p.string() + "': " + why, p.string());
       return;
     }
-    load_file_locked(p, throw_on_error);
+    load_file_locked(p, throw_on_error, false);
   }
 
-  void load_file_locked(const fs::path &file, bool throw_on_error) {
+  void load_file_locked(const fs::path &file, bool throw_on_error, bool bundled) {
     std::error_code ec;
     fs::path canonical = fs::canonical(file, ec);
     if (ec)
@@ -290,7 +305,7 @@ private:
     if (!seen_.insert(canonical).second)
       return; // the same file reached twice is loaded once
     try {
-      plugins_.push_back(PluginLibrary::load(canonical));
+      plugins_.push_back(PluginLibrary::load(canonical, bundled));
     } catch (const Error &e) {
       // Info, not warn: a process that never uses this format should stay
       // quiet; the reason is in failed_plugins() and in the error raised when
@@ -332,11 +347,15 @@ ResolvedFormat resolve_format(const fs::path &path, const std::string &format_na
   const bool ok = need == Need::Read ? r.format->info.can_read : r.format->info.can_write;
   if (!ok)
     throw UnsupportedError(ErrorCode::UnsupportedOption,
-                           "'" + path.string() + "': the " + r.format->info.name + " plugin ('" +
-                               r.plugin->path().string() + "') cannot " +
-                               (need == Need::Read ? "read" : "write") + " files",
+                           "'" + path.string() + "': the " + r.format->info.name +
+                               " format cannot " + (need == Need::Read ? "read" : "write") +
+                               " files " + r.plugin->label(),
                            path.string());
   return r;
+}
+
+std::vector<std::string> formats_recognising(const uint8_t *head, size_t size) {
+  return Registry::instance().recognising(head, size);
 }
 
 ResolvedFormat probe_format(const uint8_t *head, size_t size, const std::string &file) {

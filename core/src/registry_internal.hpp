@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace weightio::detail {
 
@@ -31,6 +32,10 @@ ResolvedFormat resolve_format(const std::filesystem::path &path, const std::stri
 // format name or an extension; without one, throws PluginError naming `file`
 // and the plugins.
 ResolvedFormat probe_format(const uint8_t *head, size_t size, const std::string &file);
+
+// Names of the readable formats whose probe says yes to the file's first
+// bytes (each given as many as it declared), for "looks like" hints.
+std::vector<std::string> formats_recognising(const uint8_t *head, size_t size);
 
 // For messages: " (known: .npz, .safetensors)", then each plugin that failed
 // to load with its reason, the one named for `path`'s extension first.

@@ -1,11 +1,16 @@
 #include "atomic_file.hpp"
+#include "c_value.hpp"
 #include "file_sink.hpp"
+#include "format_options.hpp"
 #include "log_internal.hpp"
 #include "plugin_call.hpp"
 #include "registry_internal.hpp"
 
 #include <weightio/error.hpp>
 #include <weightio/io.hpp>
+
+#include <algorithm>
+#include <cstddef>
 
 namespace weightio {
 
@@ -14,66 +19,191 @@ using namespace detail;
 
 namespace {
 
+// wio_tensor_in as ABI 1 laid it out: an ABI-1 plugin walks the tensor array
+// at this stride.
+struct TensorInV1 {
+  uint32_t struct_size;
+  int32_t dtype;
+  wio_str name;
+  uint32_t ndim;
+  const int64_t *shape;
+  const void *data;
+  uint64_t nbytes;
+};
+static_assert(sizeof(TensorInV1) == offsetof(wio_tensor_in, block_type),
+              "ABI 1's wio_tensor_in is the prefix of ABI 2's");
+
 // The C request and the arrays it points into.
 struct WriteRequest {
   std::vector<wio_tensor_in> tensors;
-  std::vector<std::vector<int64_t>> shapes;
+  std::vector<TensorInV1> tensors_v1;
   std::vector<wio_kv> metadata;
+  std::vector<wio_metadata> values;
+  ValueArena arena;
+  OptionList option_text;
+  std::vector<wio_kv> options;
   wio_write_request c{};
 };
 
-// Everything the format can't do is refused before a byte is written.
-void check_capabilities(const FormatInfo &f, const PluginLibrary &plugin, const FlatParams &params,
-                        const SaveOptions &o, const std::string &file) {
-  const std::string who = " (" + f.name + " plugin, '" + plugin.path().string() + "')";
+[[noreturn]] void refuse(ErrorCode code, const std::string &file, const std::string &why,
+                         const std::string &tensor = {}) {
+  throw UnsupportedError(code, "cannot save '" + file + "': " + why, file, tensor);
+}
+
+void check_tensor_types(const FormatInfo &f, const FlatParams &params, const std::string &file) {
   for (const auto &[name, view] : params) {
-    bool ok = false;
-    for (DType d : f.write_dtypes)
-      ok = ok || d == view.dtype();
-    if (!ok)
-      throw UnsupportedError(ErrorCode::UnsupportedDType,
-                             "cannot save '" + file + "': tensor '" + name + "' has dtype " +
-                                 std::string(dtype_name(view.dtype())) + ", which the " + f.name +
-                                 " format cannot hold" + who,
-                             file, name);
+    if (const BlockType *b = view.block_type()) {
+      if (std::find(f.block_types.begin(), f.block_types.end(), b) == f.block_types.end())
+        refuse(ErrorCode::UnsupportedDType, file,
+               "tensor '" + name + "' has the block-quantized type " + b->name + ", which the " +
+                   f.name + " format cannot hold" +
+                   (f.block_types.empty() ? " (dequantize it first)" : ""),
+               name);
+      continue;
+    }
+    if (std::find(f.write_dtypes.begin(), f.write_dtypes.end(), view.dtype()) ==
+        f.write_dtypes.end())
+      refuse(ErrorCode::UnsupportedDType, file,
+             "tensor '" + name + "' has dtype " + std::string(dtype_name(view.dtype())) +
+                 ", which the " + f.name + " format cannot hold",
+             name);
   }
-  if (!o.metadata.empty() && !f.metadata)
-    throw UnsupportedError(
-        ErrorCode::UnsupportedOption,
-        "cannot save '" + file + "': the " + f.name + " format holds no metadata" + who, file);
+}
+
+void check_limits(const FormatInfo &f, const FlatParams &params, const Metadata &metadata,
+                  const std::string &file) {
+  const WriteLimits &l = f.limits;
+  const std::string fmt = "the " + f.name + " format";
+  if (l.max_tensors && params.size() > l.max_tensors)
+    refuse(ErrorCode::UnsupportedOption, file,
+           std::to_string(params.size()) + " tensors, over the " + std::to_string(l.max_tensors) +
+               " " + fmt + " holds");
+  for (const auto &[name, view] : params) {
+    const auto ndim = static_cast<uint32_t>(view.shape().size());
+    if (ndim < l.min_ndim || (l.max_ndim && ndim > l.max_ndim))
+      refuse(ErrorCode::UnsupportedOption, file,
+             "tensor '" + name + "' has " + std::to_string(ndim) + " dimensions; " + fmt +
+                 " holds " + std::to_string(l.min_ndim) + " to " +
+                 (l.max_ndim ? std::to_string(l.max_ndim) : std::string("any number")),
+             name);
+    for (size_t i = 0; i < view.shape().size(); ++i)
+      if (view.shape()[i] == 0 && (!l.zero_dims || (!l.zero_outer_dims && i + 1 < ndim)))
+        refuse(ErrorCode::UnsupportedOption, file,
+               "tensor '" + name + "' has shape " + shape_to_string(view.shape()) + "; " + fmt +
+                   " holds no zero-length " + (l.zero_dims ? "outer " : "") + "dimension",
+               name);
+    if (l.max_name_bytes && name.size() > l.max_name_bytes)
+      refuse(ErrorCode::UnsupportedOption, file,
+             "tensor name '" + name + "' is " + std::to_string(name.size()) + " bytes; " + fmt +
+                 " holds at most " + std::to_string(l.max_name_bytes),
+             name);
+  }
+  if (l.max_metadata_value_bytes)
+    for (const auto &[key, value] : metadata)
+      if (value.payload_bytes() > l.max_metadata_value_bytes)
+        refuse(ErrorCode::UnsupportedOption, file,
+               "metadata value '" + key + "' is " + std::to_string(value.payload_bytes()) +
+                   " bytes; " + fmt + " holds at most " +
+                   std::to_string(l.max_metadata_value_bytes));
+}
+
+void check_metadata(const FormatInfo &f, const Metadata &metadata, const std::string &file) {
+  if (metadata.empty())
+    return;
+  if (!f.metadata)
+    refuse(ErrorCode::UnsupportedOption, file, "the " + f.name + " format holds no metadata");
+  for (const auto &[key, value] : metadata) {
+    if (value.depth() > WIO_MAX_VALUE_DEPTH)
+      throw Error(ErrorCode::InvalidArgument,
+                  "cannot save '" + file + "': metadata value '" + key + "' nests deeper than " +
+                      std::to_string(WIO_MAX_VALUE_DEPTH) + " levels",
+                  file);
+    ValueType missing{};
+    if (!value_fits(value, f.metadata_types, missing))
+      refuse(ErrorCode::UnsupportedOption, file,
+             "metadata value '" + key + "' is " +
+                 (value.type() == ValueType::Array && missing != ValueType::Array
+                      ? "an array of " + std::string(value_type_name(missing))
+                      : "of type " + std::string(value_type_name(missing))) +
+                 ", which the " + f.name + " format cannot hold");
+  }
+}
+
+// The options the writer gets. 0.1's force_zip64 is the zip64 option of
+// formats that declare one.
+OptionList save_options(const FormatInfo &f, const SaveOptions &o, const std::string &file) {
+  auto given = o.format_options;
+  if (o.force_zip64 && !given.count("zip64") &&
+      std::any_of(f.options.begin(), f.options.end(),
+                  [](const FormatOption &x) { return x.name == "zip64" && x.for_save; }))
+    given["zip64"] = "true";
+  return resolve_options(f, given, /*save=*/true, file);
+}
+
+// Everything the format can't do is refused before a byte is written.
+OptionList check_capabilities(const FormatInfo &f, const FlatParams &params, const SaveOptions &o,
+                              const std::string &file) {
+  check_tensor_types(f, params, file);
+  check_metadata(f, o.metadata, file);
+  check_limits(f, params, o.metadata, file);
   if (o.compression != 0 && !f.compression)
-    throw UnsupportedError(
-        ErrorCode::UnsupportedOption,
-        "cannot save '" + file + "': the " + f.name + " format does not compress" + who, file);
+    refuse(ErrorCode::UnsupportedOption, file, "the " + f.name + " format does not compress");
   if (o.compression < -1 || o.compression > 9)
     throw Error(ErrorCode::InvalidArgument,
                 "cannot save '" + file + "': compression level " + std::to_string(o.compression) +
                     " is not in -1..9",
                 file);
+  return save_options(f, o, file);
 }
 
-void build_request(WriteRequest &r, const FlatParams &params, const SaveOptions &o) {
-  r.tensors.reserve(params.size());
+void build_request(WriteRequest &r, const FlatParams &params, const SaveOptions &o,
+                   OptionList options, uint32_t plugin_abi) {
+  const bool v1 = plugin_abi < 2;
+  if (v1)
+    r.tensors_v1.reserve(params.size());
+  else
+    r.tensors.reserve(params.size());
   for (const auto &[name, view] : params) {
     wio_tensor_in t{};
     t.struct_size = sizeof(wio_tensor_in);
-    t.dtype = static_cast<int32_t>(view.dtype());
+    t.dtype = view.block_type() ? WIO_DTYPE_BLOCK : static_cast<int32_t>(view.dtype());
     t.name = {name.data(), name.size()};
     t.ndim = static_cast<uint32_t>(view.shape().size());
     t.shape = view.shape().data();
     t.data = view.data();
     t.nbytes = view.nbytes();
-    r.tensors.push_back(t);
+    if (const BlockType *b = view.block_type())
+      t.block_type = {b->name.data(), b->name.size()};
+    if (v1)
+      r.tensors_v1.push_back(
+          {sizeof(TensorInV1), t.dtype, t.name, t.ndim, t.shape, t.data, t.nbytes});
+    else
+      r.tensors.push_back(t);
   }
-  for (const auto &[k, v] : o.metadata)
-    r.metadata.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+  for (const auto &[k, v] : o.metadata) {
+    if (v.is_string())
+      r.metadata.push_back({{k.data(), k.size()}, {v.as_string().data(), v.as_string().size()}});
+    r.values.push_back({{k.data(), k.size()}, r.arena.make(v)});
+  }
+  r.option_text = std::move(options);
+  for (const auto &[k, v] : r.option_text)
+    r.options.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
   r.c.struct_size = sizeof(wio_write_request);
-  r.c.flags = o.force_zip64 ? WIO_WRITE_FORCE_ZIP64 : 0;
-  r.c.tensors = r.tensors.data();
-  r.c.tensor_count = r.tensors.size();
+  // ABI-1 writers learn of 64-bit records only from the flag.
+  const bool zip64 = std::any_of(r.option_text.begin(), r.option_text.end(), [](const auto &kv) {
+    return kv.first == "zip64" && kv.second == "true";
+  });
+  r.c.flags = (o.force_zip64 || zip64) ? WIO_WRITE_FORCE_ZIP64 : 0;
+  r.c.tensors =
+      v1 ? reinterpret_cast<const wio_tensor_in *>(r.tensors_v1.data()) : r.tensors.data();
+  r.c.tensor_count = params.size();
   r.c.metadata = r.metadata.empty() ? nullptr : r.metadata.data();
   r.c.metadata_count = r.metadata.size();
   r.c.compression_level = o.compression;
+  r.c.values = r.values.empty() ? nullptr : r.values.data();
+  r.c.value_count = r.values.size();
+  r.c.options = r.options.empty() ? nullptr : r.options.data();
+  r.c.option_count = r.options.size();
 }
 
 // About how long a stored save's output will be: the tensors' bytes plus
@@ -88,10 +218,10 @@ uint64_t expected_size(const FlatParams &params, const SaveOptions &o) {
   return bytes;
 }
 
-void run_writer(const ResolvedFormat &fmt, const FlatParams &params, const SaveOptions &o,
-                OutputSink &sink, const std::string &file) {
+SaveResult run_writer(const ResolvedFormat &fmt, const FlatParams &params, const SaveOptions &o,
+                      OptionList options, OutputSink &sink, const std::string &file) {
   WriteRequest req;
-  build_request(req, params, o);
+  build_request(req, params, o, std::move(options), fmt.plugin->info().abi_version);
   sink.expect(expected_size(params, o));
   SinkAdapter adapter(sink, o.progress, file);
   req.c.sink = adapter.c_sink();
@@ -102,30 +232,36 @@ void run_writer(const ResolvedFormat &fmt, const FlatParams &params, const SaveO
   if (adapter.error()) // the plugin ignored a sink failure
     std::rethrow_exception(adapter.error());
   sink.flush();
+  return {adapter.take_warnings()};
 }
 
 } // namespace
 
-void save_weights(const fs::path &path, const FlatParams &params, const SaveOptions &options) {
+SaveResult save_weights(const fs::path &path, const FlatParams &params,
+                        const SaveOptions &options) {
   const std::string file = path.string();
   ResolvedFormat fmt = resolve_format(path, options.format, Need::Write);
-  check_capabilities(fmt.format->info, *fmt.plugin, params, options, file);
+  OptionList opts = check_capabilities(fmt.format->info, params, options, file);
   AtomicFile out(path);
   FileSink sink(out.fd(), path, options.durable);
-  run_writer(fmt, params, options, sink, file);
+  SaveResult result = run_writer(fmt, params, options, std::move(opts), sink, file);
   out.commit(options.durable);
   log()->debug("saved {} tensors to '{}' ({})", params.size(), file, fmt.format->info.name);
+  return result;
 }
 
-std::vector<uint8_t> save_weights_to_memory(const FlatParams &params, const SaveOptions &options) {
+std::vector<uint8_t> save_weights_to_memory(const FlatParams &params, const SaveOptions &options,
+                                            SaveResult *result) {
   if (options.format.empty())
     throw Error(ErrorCode::InvalidArgument,
                 "save_weights_to_memory: SaveOptions::format must name the format");
   const std::string file = "<memory>";
   ResolvedFormat fmt = resolve_format(file, options.format, Need::Write);
-  check_capabilities(fmt.format->info, *fmt.plugin, params, options, file);
+  OptionList opts = check_capabilities(fmt.format->info, params, options, file);
   MemorySink sink;
-  run_writer(fmt, params, options, sink, file);
+  SaveResult r = run_writer(fmt, params, options, std::move(opts), sink, file);
+  if (result)
+    *result = std::move(r);
   return sink.take();
 }
 

@@ -39,6 +39,36 @@ uint64_t shape_nbytes(DType dtype, const Shape &shape) {
   return *n;
 }
 
+uint64_t shape_nbytes(const BlockType &block, const Shape &shape) {
+  const std::string what = "invalid shape " + shape_to_string(shape) + " for " + block.name;
+  if (shape.empty())
+    throw Error(ErrorCode::InvalidArgument, what + ": a block-quantized tensor cannot be a scalar");
+  const uint64_t numel = shape_numel(shape);
+  if (static_cast<uint64_t>(shape.back()) % block.block_elements != 0)
+    throw Error(ErrorCode::InvalidArgument,
+                what + ": the innermost dimension " + std::to_string(shape.back()) +
+                    " is not a multiple of the block size " + std::to_string(block.block_elements));
+  const uint64_t blocks = numel / block.block_elements;
+  if (block.block_bytes != 0 && blocks > UINT64_MAX / block.block_bytes)
+    throw Error(ErrorCode::InvalidArgument, what + ": byte size overflows");
+  return blocks * block.block_bytes;
+}
+
+TensorView::TensorView(const BlockType *block, Shape shape, const void *data)
+    : dtype_(DType::Block), block_(block), shape_(std::move(shape)), data_(data) {
+  if (block == nullptr)
+    throw Error(ErrorCode::InvalidArgument, "block-quantized tensor without a block type");
+  nbytes_ = shape_nbytes(*block, shape_);
+  if (data_ == nullptr && nbytes_ != 0)
+    throw Error(ErrorCode::InvalidArgument, "tensor data is null but the shape " +
+                                                shape_to_string(shape_) + " holds " +
+                                                std::to_string(nbytes_) + " bytes");
+}
+
+std::string_view TensorView::type_name() const noexcept {
+  return block_ ? std::string_view(block_->name) : dtype_name(dtype_);
+}
+
 TensorView::TensorView(DType dtype, Shape shape, const void *data)
     : dtype_(dtype), shape_(std::move(shape)), data_(data) {
   if (!dtype_valid(static_cast<int32_t>(dtype)))
@@ -56,11 +86,11 @@ uint64_t TensorView::numel() const {
 }
 
 void TensorView::check_element_type(size_t size) const {
-  if (size == 1 || size * 8 == dtype_bits(dtype_))
+  if (size == 1 || (block_ == nullptr && size * 8 == dtype_bits(dtype_)))
     return;
   throw Error(ErrorCode::InvalidArgument, "data<T>(): a " + std::to_string(size) +
                                               "-byte element type does not match dtype " +
-                                              std::string(dtype_name(dtype_)));
+                                              std::string(type_name()));
 }
 
 std::shared_ptr<void> allocate_aligned(uint64_t size, uint64_t alignment) {
@@ -95,7 +125,19 @@ Tensor Tensor::copy_of(const TensorView &view) {
   if (view.nbytes() != 0)
     std::memcpy(buf.get(), view.data(), view.nbytes());
   const void *data = buf.get();
+  if (view.block_type() != nullptr)
+    return Tensor(TensorView(view.block_type(), view.shape(), data), std::move(buf));
   return Tensor(view.dtype(), view.shape(), data, std::move(buf));
+}
+
+Tensor::Tensor(const TensorView &view, std::shared_ptr<const void> owner, bool mapped,
+               bool writable)
+    : view_(view), owner_(std::move(owner)), mapped_(mapped), writable_(writable && !mapped) {
+  const uint64_t align =
+      view.block_type() ? view.block_type()->alignment : dtype_alignment(view.dtype());
+  if (align > 1 && reinterpret_cast<uintptr_t>(view.data()) % align != 0)
+    throw Error(ErrorCode::InvalidArgument,
+                "tensor data is not aligned for " + std::string(view.type_name()));
 }
 
 Tensor::Tensor(DType dtype, Shape shape, const void *data, std::shared_ptr<const void> owner,

@@ -91,7 +91,9 @@ void write_npz(const wio_write_request &r) {
     return member;
   };
 
-  const bool force_zip64 = (r.flags & WIO_WRITE_FORCE_ZIP64) != 0;
+  // The zip64 option (ABI 2); an ABI-1 host sets the flag instead.
+  const auto zip64 = sdk::write_option(r, "zip64");
+  const bool force_zip64 = zip64 ? *zip64 == "true" : (r.flags & WIO_WRITE_FORCE_ZIP64) != 0;
   if (level == 0) {
     // A helper thread makes the archive in a staging ring while this thread
     // writes the ring's slots (staged_writer.hpp). A small member's CRC-32

@@ -29,17 +29,36 @@ int32_t read(const wio_read_request *request, char *error, size_t error_size) {
   return sdk::guard(error, error_size, [&] { npz::read_npz(*request); });
 }
 
-const wio_format kFormat = {
-    sizeof(wio_format),
-    "npz",
-    "NumPy .npz archives (numpy.savez / savez_compressed, MLX savez), stored or deflated",
-    kExtensions,
-    WIO_CAP_READ | WIO_CAP_WRITE | WIO_CAP_COMPRESSION,
-    kWriteDTypes,
-    probe,
-    write,
-    read,
+const wio_option_decl kZip64 = {
+    sizeof(wio_option_decl),
+    WIO_OPTION_SAVE,
+    "zip64",
+    "write ZIP64 records even where the archive does not need them",
+    WIO_OPTION_BOOL,
+    0,
+    "false",
+    nullptr,
+    0,
+    0,
 };
+const wio_option_decl *const kOptions[] = {&kZip64};
+
+const wio_format kFormat = [] {
+  wio_format f = sdk::empty_format();
+  f.name = "npz";
+  f.description =
+      "NumPy .npz archives (numpy.savez / savez_compressed, MLX savez), stored or deflated";
+  f.extensions = kExtensions;
+  f.caps = WIO_CAP_READ | WIO_CAP_WRITE | WIO_CAP_COMPRESSION;
+  f.write_dtypes = kWriteDTypes;
+  f.probe = probe;
+  f.write = write;
+  f.read = read;
+  f.probe_bytes = 4; // "PK\3\4" or "PK\5\6"
+  f.options = kOptions;
+  f.option_count = 1;
+  return f;
+}();
 
 const wio_format *const kFormats[] = {&kFormat};
 

@@ -38,17 +38,20 @@ constexpr uint64_t write_dtypes() {
 
 const char *const kExtensions[] = {"safetensors", nullptr};
 
-const wio_format kFormat = {
-    sizeof(wio_format),
-    "safetensors",
-    "Hugging Face safetensors (byte-identical to the official writer; zero-copy reads)",
-    kExtensions,
-    WIO_CAP_READ | WIO_CAP_WRITE | WIO_CAP_METADATA,
-    write_dtypes(),
-    probe,
-    write_file,
-    read_file,
-};
+const wio_format kFormat = [] {
+  wio_format f = sdk::empty_format();
+  f.name = "safetensors";
+  f.description =
+      "Hugging Face safetensors (byte-identical to the official writer; zero-copy reads)";
+  f.extensions = kExtensions;
+  f.caps = WIO_CAP_READ | WIO_CAP_WRITE | WIO_CAP_METADATA;
+  f.metadata_types = WIO_VALUE_BIT(WIO_VALUE_STRING); // __metadata__ is str -> str
+  f.write_dtypes = write_dtypes();
+  f.probe = probe;
+  f.write = write_file;
+  f.read = read_file;
+  return f;
+}();
 
 const wio_format *const kFormats[] = {&kFormat};
 

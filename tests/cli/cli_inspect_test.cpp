@@ -35,10 +35,16 @@ void expect_json_matches_library(const fs::path &file, bool hashed) {
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j.at("file"), file.string());
   EXPECT_EQ(j.at("format"), w.format);
-  if (w.metadata.empty()) {
-    EXPECT_TRUE(j.at("metadata").is_null()) << j.at("metadata");
-  } else {
-    EXPECT_EQ(j.at("metadata").get<weightio::Metadata>(), w.metadata);
+  // Typed metadata: a list of {key, type, value} in file order.
+  const auto &md = j.at("metadata");
+  ASSERT_TRUE(md.is_array()) << md;
+  ASSERT_EQ(md.size(), w.metadata.size());
+  size_t k = 0;
+  for (const auto &[key, v] : w.metadata) {
+    EXPECT_EQ(md.at(k).at("key"), key);
+    EXPECT_EQ(md.at(k).at("type"), "STRING");
+    EXPECT_EQ(md.at(k).at("value"), v.as_string());
+    ++k;
   }
   const auto &tensors = j.at("tensors");
   ASSERT_EQ(tensors.size(), w.size());
@@ -67,16 +73,23 @@ TEST_F(CliInspect, JsonHashesAreTheTensorBytesSha256) {
   expect_json_matches_library(npz, true);
 }
 
-TEST_F(CliInspect, JsonMetadataIsNullForNpzAndAnObjectForSafetensors) {
+TEST_F(CliInspect, JsonMetadataIsEmptyForNpzAndTypedEntriesForSafetensors) {
   auto n = nlohmann::json::parse(run_cli({"inspect", npz.string(), "--json"}).out);
-  EXPECT_TRUE(n.at("metadata").is_null());
+  EXPECT_EQ(n.at("metadata"), nlohmann::json::array());
   auto s = nlohmann::json::parse(run_cli({"inspect", st.string(), "--json"}).out);
-  EXPECT_EQ(s.at("metadata").at("note"), "a=b c");
+  bool found = false;
+  for (const auto &e : s.at("metadata"))
+    if (e.at("key") == "note") {
+      EXPECT_EQ(e.at("type"), "STRING");
+      EXPECT_EQ(e.at("value"), "a=b c");
+      found = true;
+    }
+  EXPECT_TRUE(found) << s.at("metadata");
   // A safetensors file without metadata has none either.
   wcli_test::save(dir / "bare.safetensors", wcli_test::mixed_model());
   auto b = nlohmann::json::parse(
       run_cli({"inspect", (dir / "bare.safetensors").string(), "--json"}).out);
-  EXPECT_TRUE(b.at("metadata").is_null());
+  EXPECT_EQ(b.at("metadata"), nlohmann::json::array());
 }
 
 TEST_F(CliInspect, TableShowsFormatMetadataEveryTensorAndTotals) {

@@ -67,6 +67,38 @@ TEST(Install, OutOfTreeConsumerAndCPluginWorkAndThePrefixIsRelocatable) {
     run_ok(bundled, tmp / "work", {"WEIGHTIO_PLUGIN_PATH="});
   }
 
+  // The README's embedding snippet, verbatim, on the compiler's default C++
+  // standard (g++ 12: C++17): weightio::weightio carries the C++20 its
+  // headers need.
+  {
+    const std::string readme = wtest::read_text(src / "README.md");
+    const auto section = readme.find("## Embedding weightio in a C++ program");
+    ASSERT_NE(section, std::string::npos);
+    auto block = [&](const std::string &lang) {
+      const auto open = readme.find("```" + lang + "\n", section);
+      const auto start = open + lang.size() + 4;
+      return readme.substr(start, readme.find("```", start) - start);
+    };
+    std::string cmake = block("cmake");
+    ASSERT_EQ(cmake.find("CMAKE_CXX_STANDARD"), std::string::npos);
+    // The snippet links a target named app; the project around it makes one.
+    cmake.insert(cmake.find("target_link_libraries"), "add_executable(app main.cpp)\n");
+    const fs::path proj = tmp / "readme";
+    fs::create_directories(proj);
+    wtest::write_bytes(proj / "CMakeLists.txt", [&] {
+      const std::string text =
+          "cmake_minimum_required(VERSION 3.20)\nproject(readme LANGUAGES CXX)\n" + cmake;
+      return std::vector<uint8_t>(text.begin(), text.end());
+    }());
+    const std::string cpp = block("cpp");
+    wtest::write_bytes(proj / "main.cpp", std::vector<uint8_t>(cpp.begin(), cpp.end()));
+    run_ok({"cmake", "-S", proj.string(), "-B", (tmp / "b-readme").string(), cmake_prefix});
+    run_ok({"cmake", "--build", (tmp / "b-readme").string()});
+    fs::create_directory(tmp / "readme-run");
+    run_ok({(tmp / "b-readme" / "app").string()}, tmp / "readme-run");
+    EXPECT_TRUE(fs::exists(tmp / "readme-run" / "model.npz"));
+  }
+
   // Move the prefix: the library still finds its plugins beside itself.
   const fs::path moved = tmp / "elsewhere";
   fs::rename(prefix, moved);

@@ -20,15 +20,17 @@ int32_t probe(const uint8_t *, size_t) {
 }
 
 const char *const kExtensions[] = {"failw", nullptr};
-const wio_format kFormat = {sizeof(wio_format),
-                            "failw",
-                            "fails half-way",
-                            kExtensions,
-                            WIO_CAP_WRITE,
-                            ~uint64_t{0} >> (64 - WIO_DTYPE_COUNT_V1),
-                            probe,
-                            write,
-                            nullptr};
+const wio_format kFormat = [] {
+  wio_format f = weightio::sdk::empty_format();
+  f.name = "failw";
+  f.description = "fails half-way";
+  f.extensions = kExtensions;
+  f.caps = WIO_CAP_WRITE;
+  f.write_dtypes = ~uint64_t{0} >> (64 - WIO_DTYPE_COUNT_V1);
+  f.probe = probe;
+  f.write = write;
+  return f;
+}();
 const wio_format *const kFormats[] = {&kFormat};
 const wio_plugin kPlugin = {
     sizeof(wio_plugin), WEIGHTIO_ABI_VERSION, "failw", "0.0.1", kFormats, 1, nullptr};

@@ -49,8 +49,16 @@ int32_t probe(const uint8_t *, size_t) {
 }
 
 const char *const kExtensions[] = {"liar", nullptr};
-const wio_format kFormat = {
-    sizeof(wio_format), "liar", "lies", kExtensions, WIO_CAP_READ, 0, probe, nullptr, read};
+const wio_format kFormat = [] {
+  wio_format f = weightio::sdk::empty_format();
+  f.name = "liar";
+  f.description = "lies";
+  f.extensions = kExtensions;
+  f.caps = WIO_CAP_READ;
+  f.probe = probe;
+  f.read = read;
+  return f;
+}();
 const wio_format *const kFormats[] = {&kFormat};
 const wio_plugin kPlugin = {
     sizeof(wio_plugin), WEIGHTIO_ABI_VERSION, "liar", "0.0.1", kFormats, 1, nullptr};

@@ -19,15 +19,18 @@ int32_t probe(const uint8_t *, size_t) {
 }
 
 const char *const kExtensions[] = {"throwfmt", nullptr};
-const wio_format kFormat = {sizeof(wio_format),
-                            "throwfmt",
-                            "throws",
-                            kExtensions,
-                            WIO_CAP_READ | WIO_CAP_WRITE,
-                            ~uint64_t{0} >> (64 - WIO_DTYPE_COUNT_V1),
-                            probe,
-                            write,
-                            read};
+const wio_format kFormat = [] {
+  wio_format f = weightio::sdk::empty_format();
+  f.name = "throwfmt";
+  f.description = "throws";
+  f.extensions = kExtensions;
+  f.caps = WIO_CAP_READ | WIO_CAP_WRITE;
+  f.write_dtypes = ~uint64_t{0} >> (64 - WIO_DTYPE_COUNT_V1);
+  f.probe = probe;
+  f.write = write;
+  f.read = read;
+  return f;
+}();
 const wio_format *const kFormats[] = {&kFormat};
 const wio_plugin kPlugin = {
     sizeof(wio_plugin), WEIGHTIO_ABI_VERSION, "throwfmt", "0.0.1", kFormats, 1, nullptr};

@@ -50,8 +50,11 @@ Expected expected_for(const std::string &file) {
   e.file_len = head.at("file_len").get<uint64_t>();
   e.header_len = head.at("header_len").get<uint64_t>();
   e.data_start = head.at("data_start").get<uint64_t>();
-  if (!head.at("metadata").is_null())
-    e.metadata = head.at("metadata").get<std::map<std::string, std::string>>();
+  if (!head.at("metadata").is_null()) {
+    e.metadata.emplace();
+    for (const auto &[k, v] : head.at("metadata").get<std::map<std::string, std::string>>())
+      e.metadata->set(k, v);
+  }
   while (std::getline(in, line)) {
     const auto t = nlohmann::json::parse(line);
     ExpectedTensor x;

@@ -32,6 +32,8 @@ enum class DType : int32_t {
   F4,
   F6_E2M3,
   F6_E3M2,
+  // A block-quantized type (see block_type.hpp); the tensor names which.
+  Block = 255,
 };
 
 inline constexpr int kDTypeCount = 23;
@@ -44,7 +46,8 @@ std::string_view dtype_name(DType d) noexcept;
 std::optional<DType> dtype_from_name(std::string_view name) noexcept;
 // Alignment a data pointer of this dtype needs (1 for sub-byte types).
 uint64_t dtype_alignment(DType d) noexcept;
-// True when an int32 from outside (a plugin, a file) names a dtype.
+// True when an int32 from outside (a plugin, a file) names a plain dtype
+// (not Block).
 bool dtype_valid(int32_t value) noexcept;
 
 } // namespace weightio

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <span>
@@ -22,7 +23,9 @@ using ProgressFn = std::function<bool(uint64_t done, uint64_t total)>;
 struct SaveOptions {
   // Format name ("npz", "safetensors"); empty = chosen by the extension.
   std::string format;
-  // String metadata; refused (UnsupportedError) by formats that hold none.
+  // Typed metadata, in order. A value of a type the format can't hold is
+  // refused (UnsupportedError naming the key) before anything is written;
+  // any metadata is refused by formats that hold none.
   Metadata metadata;
   // 0 = stored; 1..9 = compression level; -1 = the format's default level.
   // Non-zero is refused by formats that do not compress.
@@ -31,8 +34,19 @@ struct SaveOptions {
   // survives a power cut. Off trades that guarantee for speed.
   bool durable = true;
   // Container formats: write 64-bit (ZIP64) records even when not needed.
+  // Kept for 0.1 callers: the same as format_options["zip64"] = "true".
   bool force_zip64 = false;
+  // The format's own save options (see FormatInfo::options, `weightio
+  // plugins`): name -> value as text. An unknown name or an invalid value is
+  // UnsupportedError listing the valid ones, before anything is written.
+  std::map<std::string, std::string> format_options;
   ProgressFn progress;
+};
+
+// What a save reports besides success.
+struct SaveResult {
+  // Non-fatal notes from the format's writer, each once.
+  std::vector<std::string> warnings;
 };
 
 struct LoadLimits {
@@ -58,6 +72,11 @@ struct LoadOptions {
   // `only`. Readers always check what they return.
   bool verify = false;
   LoadLimits limits;
+  // The format's own load options (e.g. GGUF's "dequantize"), as for saving.
+  std::map<std::string, std::string> format_options;
+  // Threads for decoding that readers defer to the host (0 = the number of
+  // cores, at most 8; 1 = none besides the caller's).
+  unsigned threads = 0;
   ProgressFn progress;
 };
 
@@ -68,11 +87,12 @@ struct LoadOptions {
 // replaced. The new file gets the old file's permissions, or the umask's.
 // Throws PluginError (unknown format), UnsupportedError (dtype or option the
 // format can't hold), IoError, Error.
-void save_weights(const std::filesystem::path &path, const FlatParams &params,
-                  const SaveOptions &options = {});
+SaveResult save_weights(const std::filesystem::path &path, const FlatParams &params,
+                        const SaveOptions &options = {});
 
 // Same writers, into memory. `options.format` is required.
-std::vector<uint8_t> save_weights_to_memory(const FlatParams &params, const SaveOptions &options);
+std::vector<uint8_t> save_weights_to_memory(const FlatParams &params, const SaveOptions &options,
+                                            SaveResult *result = nullptr);
 
 // Maps (or reads) `path` and returns its tensors. Aligned tensors are views
 // into the map (zero copy); others are aligned copies. Throws FormatError
@@ -90,6 +110,8 @@ struct MutableTensorView {
   DType dtype;
   Shape shape;
   void *data;
+  // For a block-quantized destination (dtype DType::Block).
+  const BlockType *block = nullptr;
 };
 using MutableParams = OrderedMap<MutableTensorView>;
 

@@ -2,11 +2,12 @@
 // (Weights).
 #pragma once
 
+#include <weightio/metadata.hpp>
 #include <weightio/ordered_map.hpp>
 #include <weightio/tensor.hpp>
 
-#include <map>
 #include <string>
+#include <vector>
 
 namespace weightio {
 
@@ -14,14 +15,14 @@ namespace weightio {
 // an order use). emplace throws Error(InvalidArgument) on a duplicate name.
 using FlatParams = OrderedMap<TensorView>;
 
-using Metadata = std::map<std::string, std::string>;
-
 // Name -> owning tensor, in the order the data lies in the file.
 class Weights : public OrderedMap<Tensor> {
 public:
-  // String metadata (safetensors' __metadata__); empty when the format or
-  // the file holds none.
+  // Typed metadata in file order (safetensors' __metadata__ strings, GGUF's
+  // typed values); empty when the format or the file holds none.
   Metadata metadata;
+  // Non-fatal notes from the reader ("total_size disagrees ..."), each once.
+  std::vector<std::string> warnings;
   // Name of the format that read the file ("npz", "safetensors", ...).
   std::string format;
   // Views of every tensor, for saving what was loaded.

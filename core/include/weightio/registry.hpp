@@ -5,7 +5,9 @@
 // The current directory is never searched.
 #pragma once
 
+#include <weightio/block_type.hpp>
 #include <weightio/dtype.hpp>
+#include <weightio/metadata.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -13,6 +15,36 @@
 #include <vector>
 
 namespace weightio {
+
+// A format's own option for saving and/or loading, declared by its plugin
+// (SaveOptions::format_options, LoadOptions::format_options, the CLI's
+// --option / --input-option).
+struct FormatOption {
+  enum class Type { Bool, Int, String };
+  std::string name;
+  std::string description;
+  Type type = Type::String;
+  bool for_save = false;
+  bool for_load = false;
+  std::string default_value;        // canonical text
+  std::vector<std::string> choices; // String: the allowed values (empty: any)
+  int64_t min = 0, max = 0;         // Int: inclusive range
+};
+
+// "bool", "int", "string".
+std::string_view option_type_name(FormatOption::Type t) noexcept;
+
+// What a format's writer can hold (0 = no limit). Checked by the core before
+// a save writes a byte.
+struct WriteLimits {
+  uint32_t min_ndim = 0;
+  uint32_t max_ndim = 0;
+  bool zero_dims = true;       // may a dimension be 0
+  bool zero_outer_dims = true; // may a dimension other than the innermost be 0
+  uint64_t max_name_bytes = 0;
+  uint64_t max_tensors = 0;
+  uint64_t max_metadata_value_bytes = 0;
+};
 
 struct FormatInfo {
   std::string name;
@@ -23,6 +55,15 @@ struct FormatInfo {
   bool metadata = false;
   bool compression = false;
   std::vector<DType> write_dtypes;
+  // Added in 0.2 (plugin ABI 2):
+  // The value types its metadata holds (String alone for ABI-1 formats with
+  // metadata; Array means arrays of the listed types).
+  std::vector<ValueType> metadata_types;
+  std::vector<const BlockType *> block_types; // the block types it holds
+  std::vector<FormatOption> options;
+  WriteLimits limits;
+  uint32_t probe_bytes = 4096; // leading bytes its probe is given
+  bool decodes = false;        // its reader may defer decoding to host threads
 };
 
 struct PluginInfo {
@@ -31,12 +72,19 @@ struct PluginInfo {
   std::filesystem::path path;
   uint32_t abi_version = 0;
   std::vector<FormatInfo> formats;
+  // Found in the plugin folder installed with libweightio (messages name
+  // such plugins without their path).
+  bool bundled = false;
 };
 
 struct PluginFailure {
   std::filesystem::path path;
   std::string error;
 };
+
+// Whether a format can save this metadata value (its type, and for arrays
+// every item type, among those it declares).
+bool format_holds(const FormatInfo &format, const Value &value);
 
 // Loaded plugins in discovery order.
 std::vector<PluginInfo> loaded_plugins();

@@ -2,6 +2,7 @@
 // map they live in alive). Both describe C-contiguous, little-endian data.
 #pragma once
 
+#include <weightio/block_type.hpp>
 #include <weightio/dtype.hpp>
 
 #include <cstdint>
@@ -21,6 +22,10 @@ std::string shape_to_string(const Shape &shape);
 // sub-byte tensor does not end on a byte boundary.
 uint64_t shape_numel(const Shape &shape);
 uint64_t shape_nbytes(DType dtype, const Shape &shape);
+// Bytes of a block-typed tensor; throws Error(InvalidArgument) when the
+// shape is a scalar, its innermost dimension is not a multiple of the
+// block, or the size overflows.
+uint64_t shape_nbytes(const BlockType &block, const Shape &shape);
 
 // A non-owning view. The caller keeps `data` alive and unchanged for as long
 // as the view is used (a save reads it during save_weights only).
@@ -31,8 +36,15 @@ public:
   // Throws Error(InvalidArgument) when the shape is invalid (see
   // shape_nbytes) or data is null while the tensor holds bytes.
   TensorView(DType dtype, Shape shape, const void *data);
+  // A block-quantized tensor (dtype() is DType::Block); `block` must come
+  // from find_block_type / define_block_type. Throws like shape_nbytes.
+  TensorView(const BlockType *block, Shape shape, const void *data);
 
   DType dtype() const noexcept { return dtype_; }
+  // The block type of a DType::Block tensor, else nullptr.
+  const BlockType *block_type() const noexcept { return block_; }
+  // The dtype's name ("F32"), or the block type's ("ggml.Q4_0").
+  std::string_view type_name() const noexcept;
   const Shape &shape() const noexcept { return shape_; }
   uint64_t nbytes() const noexcept { return nbytes_; }
   uint64_t numel() const;
@@ -47,6 +59,7 @@ public:
 private:
   void check_element_type(size_t size) const;
   DType dtype_ = DType::F32;
+  const BlockType *block_ = nullptr;
   Shape shape_;
   const void *data_ = nullptr;
   uint64_t nbytes_ = 0;
@@ -70,8 +83,14 @@ public:
   // bytes are this tensor's to change (mutable_data() refuses otherwise).
   Tensor(DType dtype, Shape shape, const void *data, std::shared_ptr<const void> owner,
          bool mapped = false, bool writable = true);
+  // The same for any view (plain or block-typed); checks the alignment the
+  // type needs.
+  Tensor(const TensorView &view, std::shared_ptr<const void> owner, bool mapped = false,
+         bool writable = true);
 
   DType dtype() const noexcept { return view_.dtype(); }
+  const BlockType *block_type() const noexcept { return view_.block_type(); }
+  std::string_view type_name() const noexcept { return view_.type_name(); }
   const Shape &shape() const noexcept { return view_.shape(); }
   uint64_t nbytes() const noexcept { return view_.nbytes(); }
   uint64_t numel() const { return view_.numel(); }

@@ -51,7 +51,7 @@ extern "C" {
 
 /* The ABI this header describes, and the oldest one a host built from it
  * still loads. */
-#define WEIGHTIO_ABI_VERSION 1u
+#define WEIGHTIO_ABI_VERSION 2u
 #define WEIGHTIO_ABI_MIN_VERSION 1u
 
 /* Name of the single exported entry function (see wio_plugin_entry_fn). */
@@ -113,7 +113,13 @@ typedef enum wio_dtype {
   WIO_DTYPE_F4 = 20,
   WIO_DTYPE_F6_E2M3 = 21,
   WIO_DTYPE_F6_E3M2 = 22,
-  WIO_DTYPE_COUNT_V1 = 23 /* number of dtypes in ABI 1 */
+  WIO_DTYPE_COUNT_V1 = 23, /* number of dtypes in ABI 1 */
+  /* Added in ABI 2: a block-quantized storage type declared by a plugin
+   * (wio_block_type); the tensor's `block_type` field names it. A tensor of
+   * such a type has a logical shape in elements; its innermost dimension is
+   * a multiple of block_elements and it holds
+   * numel / block_elements * block_bytes bytes. */
+  WIO_DTYPE_BLOCK = 255
 } wio_dtype;
 
 /* Bit for dtype d in a dtype mask (wio_format.write_dtypes). A 64-bit mask:
@@ -135,6 +141,120 @@ typedef struct wio_kv {
   wio_str value;
 } wio_kv;
 
+/* ------------------------------------------------- typed metadata (ABI 2) */
+
+/* Kinds of metadata value. Widths and signedness are kept exactly as a file
+ * stored them, so a round trip through a format that holds them is exact. */
+typedef enum wio_value_type {
+  WIO_VALUE_STRING = 0, /* UTF-8 */
+  WIO_VALUE_BOOL = 1,
+  WIO_VALUE_U8 = 2,
+  WIO_VALUE_I8 = 3,
+  WIO_VALUE_U16 = 4,
+  WIO_VALUE_I16 = 5,
+  WIO_VALUE_U32 = 6,
+  WIO_VALUE_I32 = 7,
+  WIO_VALUE_U64 = 8,
+  WIO_VALUE_I64 = 9,
+  WIO_VALUE_F32 = 10,
+  WIO_VALUE_F64 = 11,
+  WIO_VALUE_ARRAY = 12,
+  WIO_VALUE_COUNT = 13
+} wio_value_type;
+
+/* Bit for value type t in wio_format.metadata_types. */
+#define WIO_VALUE_BIT(t) (UINT32_C(1) << (t))
+/* Arrays nest at most this deep (an array of scalars has depth 1); the host
+ * refuses deeper values from a file or a caller. */
+#define WIO_MAX_VALUE_DEPTH 32
+
+/* One typed value. Borrowed: everything it points to belongs to the side
+ * that made it and is valid for the duration of the call it is passed in. */
+typedef struct wio_value {
+  int32_t type;      /* wio_value_type */
+  int32_t item_type; /* WIO_VALUE_ARRAY: the type of every item */
+  uint64_t count;    /* WIO_VALUE_ARRAY: number of items; else 0 */
+  union {
+    uint64_t u;  /* BOOL (0 or 1), U8, U16, U32, U64 */
+    int64_t i;   /* I8, I16, I32, I64 */
+    float f32;   /* F32 (kept as float, so NaN payloads survive) */
+    double f64;  /* F64 */
+    wio_str str; /* STRING */
+    /* ARRAY: `count` items. Numeric and BOOL items are packed in the host's
+     * byte order at their own width (BOOL as one byte, 0 or 1); STRING
+     * items are wio_str; ARRAY items are wio_value (each of type ARRAY). */
+    const void *items;
+  } as;
+} wio_value;
+
+typedef struct wio_metadata {
+  wio_str key;
+  wio_value value;
+} wio_metadata;
+
+/* ------------------------------------------- block-quantized types (ABI 2) */
+
+/* A storage type a plugin defines, declared as data in wio_format. Two
+ * plugins may declare one name only with the same geometry. */
+typedef struct wio_block_type {
+  uint32_t struct_size;
+  uint32_t block_elements; /* logical elements per block, >= 1 */
+  uint64_t block_bytes;    /* bytes per block, >= 1 */
+  /* Namespaced, e.g. "ggml.Q4_0": letters, digits, '_', '-', '.', with at
+   * least one '.' that is neither first nor last; at most 64 bytes. */
+  const char *name;
+  /* Alignment a view of such a tensor needs (a power of two, 1 = none). */
+  uint64_t alignment;
+} wio_block_type;
+
+/* --------------------------------------------------- format options (ABI 2) */
+
+typedef enum wio_option_type {
+  WIO_OPTION_BOOL = 0,  /* "true" / "false" */
+  WIO_OPTION_INT = 1,   /* decimal, within [min, max] */
+  WIO_OPTION_STRING = 2 /* one of `choices`, or any string when NULL */
+} wio_option_type;
+
+/* wio_option_decl.flags: when the option applies. */
+#define WIO_OPTION_SAVE (1u << 0)
+#define WIO_OPTION_LOAD (1u << 1)
+
+/* An option a format declares. The host validates what callers give
+ * (unknown name, wrong type, out of range: refused before the plugin runs,
+ * listing the valid ones) and passes every declared option of the
+ * operation to the plugin as text in canonical form (BOOL "true"/"false",
+ * INT decimal), defaults filled in. */
+typedef struct wio_option_decl {
+  uint32_t struct_size;
+  uint32_t flags;             /* WIO_OPTION_SAVE and/or WIO_OPTION_LOAD */
+  const char *name;           /* lowercase letters, digits, '_', at most 64 bytes */
+  const char *description;    /* one line for `weightio plugins` */
+  int32_t type;               /* wio_option_type */
+  uint32_t reserved;          /* 0 */
+  const char *default_value;  /* canonical text, valid for the option */
+  const char *const *choices; /* WIO_OPTION_STRING: NULL-terminated, or NULL */
+  int64_t min;                /* WIO_OPTION_INT: inclusive range */
+  int64_t max;
+} wio_option_decl;
+
+/* ------------------------------------------------- write limits (ABI 2) */
+
+/* wio_write_limits.flags */
+#define WIO_LIMIT_NO_ZERO_DIMS (1u << 0)       /* no dimension may be 0 */
+#define WIO_LIMIT_NO_ZERO_OUTER_DIMS (1u << 1) /* only the innermost may be 0 */
+
+/* What a format's writer can hold; the host refuses a save that exceeds it
+ * before the sink receives a byte (0 = no limit). */
+typedef struct wio_write_limits {
+  uint32_t struct_size;
+  uint32_t flags;    /* WIO_LIMIT_* */
+  uint32_t min_ndim; /* e.g. 1 for a format without scalars */
+  uint32_t max_ndim;
+  uint64_t max_name_bytes;
+  uint64_t max_tensors;
+  uint64_t max_metadata_value_bytes; /* a string, or one array's items */
+} wio_write_limits;
+
 /* ---------------------------------------------------------------- writer */
 
 /* One tensor to write: C-contiguous, little-endian bytes owned by the host,
@@ -147,6 +267,9 @@ typedef struct wio_tensor_in {
   const int64_t *shape; /* ndim entries, each >= 0 */
   const void *data;
   uint64_t nbytes; /* checked by the host against shape and dtype */
+  /* Added in ABI 2: dtype == WIO_DTYPE_BLOCK: the name of a block type the
+   * format declared. Never set for plugins that declare none. */
+  wio_str block_type;
 } wio_tensor_in;
 
 typedef struct wio_iovec {
@@ -169,9 +292,14 @@ typedef struct wio_sink {
   /* Report progress in bytes of tensor data; returns WIO_ERR_CANCELLED when
    * the host wants the plugin to stop (it must then return that status). */
   int32_t (*progress)(void *ctx, uint64_t done, uint64_t total);
+  /* Added in ABI 2: a non-fatal note for the caller ("metadata key dropped").
+   * The host copies the message; the save goes on. */
+  void (*warn)(void *ctx, wio_str message);
 } wio_sink;
 
-/* Flags for wio_write_request.flags. */
+/* Flags for wio_write_request.flags. ABI 1 only: an ABI-2 host passes
+ * npz's choice as its `zip64` option and still sets this bit for ABI-1
+ * plugins. */
 #define WIO_WRITE_FORCE_ZIP64                                                                      \
   (1u << 0) /* container formats: use 64-bit                                                       \
                records even when not needed */
@@ -187,6 +315,15 @@ typedef struct wio_write_request {
    * default compression. Only non-zero when the format declares it. */
   int32_t compression_level;
   const wio_sink *sink;
+  /* Added in ABI 2. Every metadata entry with its type, in the caller's
+   * order (`metadata` above still carries the string-valued ones). Only
+   * types the format declared in metadata_types. */
+  const wio_metadata *values;
+  size_t value_count;
+  /* Every save option the format declared, validated, in canonical text,
+   * defaults filled in, in declaration order. */
+  const wio_kv *options;
+  size_t option_count;
 } wio_write_request;
 
 /* ---------------------------------------------------------------- reader */
@@ -195,7 +332,12 @@ typedef struct wio_write_request {
 typedef enum wio_storage {
   WIO_STORAGE_MAPPED = 0, /* `offset` bytes into the input; the host hands
                              out a view if aligned, else copies */
-  WIO_STORAGE_BUFFER = 1  /* `buffer`, a block from wio_read_request.alloc */
+  WIO_STORAGE_BUFFER = 1, /* `buffer`, a block from wio_read_request.alloc */
+  /* Added in ABI 2: */
+  WIO_STORAGE_DECODE = 2, /* the host calls the format's `decode` later, on
+                             its own threads, to produce the bytes into a
+                             buffer it owns (or the caller's) */
+  WIO_STORAGE_NONE = 3    /* no bytes: only with WIO_READ_DESCRIBE */
 } wio_storage;
 
 /* One tensor a reader found: C-contiguous, little-endian. Borrowed for the
@@ -211,6 +353,19 @@ typedef struct wio_tensor_out {
   void *buffer;    /* WIO_STORAGE_BUFFER: from alloc; ownership passes to
                       the host on a successful emit_tensor */
   uint64_t nbytes; /* checked by the host against shape, dtype and input */
+  /* Added in ABI 2. dtype == WIO_DTYPE_BLOCK: a block type name the format
+   * declared. */
+  wio_str block_type;
+  /* WIO_STORAGE_DECODE: `decode` reads `source_size` bytes at `offset` in
+   * the input (the host checks they lie inside it) and writes `nbytes`.
+   * `decode_tag` is the plugin's own, passed back unchanged. The output is
+   * made of units of `unit_bytes` (0 = the whole tensor is one unit), each
+   * made from `source_unit_bytes` of the source independently of the
+   * others, so the host may split a large tensor across threads. */
+  uint64_t source_size;
+  uint64_t decode_tag;
+  uint64_t unit_bytes;
+  uint64_t source_unit_bytes;
 } wio_tensor_out;
 
 /* Limits the host asks a reader to enforce (0 = no limit). */
@@ -226,6 +381,10 @@ typedef struct wio_read_limits {
 #define WIO_READ_VERIFY                                                                            \
   (1u << 0) /* check everything (every CRC), even of                                               \
                tensors the host did not ask for */
+/* Added in ABI 2: the host wants names, types and shapes only (`inspect`):
+ * the reader may emit every tensor as WIO_STORAGE_NONE and decode, inflate
+ * or check nothing. Older readers ignore it; the host drops their bytes. */
+#define WIO_READ_DESCRIBE (1u << 1)
 
 typedef struct wio_read_request {
   uint32_t struct_size;
@@ -252,7 +411,53 @@ typedef struct wio_read_request {
   int32_t (*emit_metadata)(void *ctx, wio_str key, wio_str value);
   /* As wio_sink.progress, in bytes of input processed. */
   int32_t (*progress)(void *ctx, uint64_t done, uint64_t total);
+  /* Added in ABI 2. */
+  /* Every load option the format declared, as for writing. */
+  const wio_kv *options;
+  size_t option_count;
+  /* Threads the host will use for decode (a reader need start none). */
+  uint32_t threads;
+  uint32_t reserved; /* 0 */
+  /* Hand one typed metadata entry to the host, in file order. */
+  int32_t (*emit_value)(void *ctx, wio_str key, const wio_value *value);
+  /* A non-fatal note for the caller, as wio_sink.warn. */
+  void (*warn)(void *ctx, wio_str message);
+  /* As alloc, naming the tensor the memory is for (the host may hand out
+   * the caller's own buffer for it). */
+  void *(*alloc_for)(void *ctx, wio_str tensor, uint64_t size, uint64_t alignment);
 } wio_read_request;
+
+/* ------------------------------------------------------- decode (ABI 2) */
+
+/* One call of wio_format.decode: produce units [first_unit, first_unit +
+ * unit_count) of a WIO_STORAGE_DECODE tensor into `dest`. Called by host
+ * threads, concurrently, after or during the read that emitted the
+ * tensor, with the same input bytes. */
+typedef struct wio_decode_request {
+  uint32_t struct_size;
+  uint32_t reserved;
+  const uint8_t *data; /* the whole input, as in the read */
+  uint64_t size;
+  /* The tensor as emitted. */
+  int32_t dtype; /* wio_dtype of the output */
+  uint32_t ndim;
+  const int64_t *shape;
+  wio_str name;
+  wio_str block_type;
+  uint64_t offset; /* source, in the input */
+  uint64_t source_size;
+  uint64_t decode_tag;
+  uint64_t nbytes; /* of the whole output */
+  uint64_t unit_bytes;
+  uint64_t source_unit_bytes;
+  /* The part wanted; with unit_bytes == 0, always 0 and 1. */
+  uint64_t first_unit;
+  uint64_t unit_count;
+  void *dest;            /* where the part's first byte goes */
+  uint64_t dest_size;    /* bytes of the part */
+  const wio_kv *options; /* the read's load options */
+  size_t option_count;
+} wio_decode_request;
 
 /* ---------------------------------------------------------------- format */
 
@@ -262,10 +467,26 @@ typedef enum wio_probe_result {
   WIO_PROBE_UNSURE = 2
 } wio_probe_result;
 
+/* Probe contract. The host calls probe with the first min(file size,
+ * probe_bytes) bytes of a file (probe_bytes is declared by the format; 0
+ * means WIO_PROBE_DEFAULT_BYTES; at most WIO_PROBE_MAX_BYTES). probe must be
+ * cheap, pure (no I/O, no allocation, no global state) and must not fail:
+ *   YES    - these bytes are this format's; the host reads the file with
+ *            this format when its extension names no readable format.
+ *   NO     - not this format's.
+ *   UNSURE - cannot tell from these bytes (use it only when given fewer
+ *            bytes than the format needs): the host tries no reader on an
+ *            UNSURE alone, and says so in its error.
+ * Two formats of different plugins answering YES for one file is a
+ * conflict the caller settles (prefer_plugin, the CLI's --plugin). */
+#define WIO_PROBE_DEFAULT_BYTES 4096u
+#define WIO_PROBE_MAX_BYTES 65536u
+
 /* wio_format.caps */
 #define WIO_CAP_READ (1u << 0)
 #define WIO_CAP_WRITE (1u << 1)
-#define WIO_CAP_METADATA (1u << 2)    /* holds string -> string metadata */
+#define WIO_CAP_METADATA (1u << 2)    /* holds metadata (strings unless */
+                                      /* metadata_types says more) */
 #define WIO_CAP_COMPRESSION (1u << 3) /* honours compression_level */
 
 typedef struct wio_format {
@@ -283,6 +504,24 @@ typedef struct wio_format {
    * error buffer receives a NUL-terminated message on failure. */
   int32_t (*write)(const wio_write_request *request, char *error, size_t error_size);
   int32_t (*read)(const wio_read_request *request, char *error, size_t error_size);
+  /* Added in ABI 2. */
+  /* WIO_VALUE_BIT mask of the metadata value types it holds (with
+   * WIO_CAP_METADATA; ARRAY means arrays of those types). 0 = strings only,
+   * the ABI-1 meaning. */
+  uint32_t metadata_types;
+  /* Leading bytes probe needs; see the probe contract above. */
+  uint32_t probe_bytes;
+  /* Block types the format defines and holds: block_type_count pointers. */
+  const wio_block_type *const *block_types;
+  size_t block_type_count;
+  /* Options for saving and loading: option_count pointers. */
+  const wio_option_decl *const *options;
+  size_t option_count;
+  /* What the writer can hold; NULL = no limits. */
+  const wio_write_limits *write_limits;
+  /* Required when read emits WIO_STORAGE_DECODE tensors. Thread-safe,
+   * reentrant; the error buffer as for read. */
+  int32_t (*decode)(const wio_decode_request *request, char *error, size_t error_size);
 } wio_format;
 
 /* ---------------------------------------------------------------- plugin */

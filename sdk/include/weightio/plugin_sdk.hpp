@@ -14,7 +14,9 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <initializer_list>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -76,9 +78,71 @@ inline wio_str make_str(std::string_view s) {
   return {s.data(), s.size()};
 }
 
-// Quotes a tensor name for messages.
+// Quotes a name from a file for an error message. Control characters and
+// NUL are escaped (\x00, \n, \x1b), so the host's C error buffer never
+// cuts a message short and a name cannot forge a line; the rest is kept.
 inline std::string quoted(std::string_view name) {
-  return "'" + std::string(name) + "'";
+  static const char hex[] = "0123456789abcdef";
+  std::string out = "'";
+  for (unsigned char c : name) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "'";
+}
+
+// A wio_format with every field zero but struct_size: fill in what the
+// format has, so a descriptor compiles unchanged when the ABI appends
+// fields.
+inline wio_format empty_format() {
+  wio_format f;
+  std::memset(&f, 0, sizeof f);
+  f.struct_size = sizeof(wio_format);
+  return f;
+}
+
+// A WIO_DTYPE_BIT mask of the listed dtypes.
+constexpr uint64_t dtype_mask(std::initializer_list<int32_t> dtypes) {
+  uint64_t m = 0;
+  for (int32_t d : dtypes)
+    m |= WIO_DTYPE_BIT(d);
+  return m;
+}
+
+// A WIO_VALUE_BIT mask of the listed metadata value types.
+constexpr uint32_t value_mask(std::initializer_list<int32_t> types) {
+  uint32_t m = 0;
+  for (int32_t t : types)
+    m |= WIO_VALUE_BIT(t);
+  return m;
+}
+inline constexpr uint32_t kAllValueTypes = (UINT32_C(1) << WIO_VALUE_COUNT) - 1;
+
+// The canonical text of an option the host passed (it passes every declared
+// option, defaults filled in), or nullopt when absent (an older host).
+inline std::optional<std::string_view> find_option(const wio_kv *options, size_t count,
+                                                   std::string_view name) {
+  for (size_t i = 0; options != nullptr && i < count; ++i)
+    if (std::string_view(options[i].key.data, options[i].key.size) == name)
+      return std::string_view(options[i].value.data, options[i].value.size);
+  return std::nullopt;
+}
+
+// The save options of a request (none from an ABI-1 host).
+inline std::optional<std::string_view> write_option(const wio_write_request &r,
+                                                    std::string_view name) {
+  if (!WIO_HAS_FIELD(&r, wio_write_request, option_count))
+    return std::nullopt;
+  return find_option(r.options, r.option_count, name);
 }
 
 // Throws Failure for a host callback's non-OK status. The message is empty:
@@ -106,6 +170,11 @@ public:
   void progress(uint64_t done, uint64_t total) const {
     check_host_status(s_->progress(s_->ctx, done, total));
   }
+  // A non-fatal note for the caller; dropped by an ABI-1 host.
+  void warn(std::string_view message) const {
+    if (WIO_HAS_FIELD(s_, wio_sink, warn) && s_->warn != nullptr)
+      s_->warn(s_->ctx, make_str(message));
+  }
 
 private:
   const wio_sink *s_;
@@ -118,12 +187,39 @@ public:
   const uint8_t *data() const { return r_->data; }
   uint64_t size() const { return r_->size; }
   bool verify_all() const { return (r_->flags & WIO_READ_VERIFY) != 0; }
-  const wio_read_limits &limits() const { return *r_->limits; }
+  // Whether the host wants names, types and shapes only (WIO_READ_DESCRIBE).
+  bool describe_only() const { return (r_->flags & WIO_READ_DESCRIBE) != 0; }
+  // The host's limits; all zero (no limit) when it passed none.
+  const wio_read_limits &limits() const {
+    static const wio_read_limits none{sizeof(wio_read_limits), 0, 0, 0, 0};
+    return r_->limits != nullptr ? *r_->limits : none;
+  }
+  // ABI 2 parts of the request, each safe with an ABI-1 host.
+  bool has_v2() const { return WIO_HAS_FIELD(r_, wio_read_request, alloc_for); }
+  std::optional<std::string_view> option(std::string_view name) const {
+    if (!has_v2())
+      return std::nullopt;
+    return find_option(r_->options, r_->option_count, name);
+  }
+  uint32_t threads() const { return has_v2() && r_->threads != 0 ? r_->threads : 1; }
+  void warn(std::string_view message) const {
+    if (has_v2() && r_->warn != nullptr)
+      r_->warn(r_->ctx, make_str(message));
+  }
+  // Typed metadata; throws Failure(WIO_ERR_UNSUPPORTED_OPTION) for an ABI-1
+  // host, which takes strings only (use metadata() for those).
+  void value(std::string_view key, const wio_value &v) const {
+    if (!has_v2() || r_->emit_value == nullptr)
+      fail(WIO_ERR_UNSUPPORTED_OPTION, "this weightio is too old for typed metadata");
+    check_host_status(r_->emit_value(r_->ctx, make_str(key), &v));
+  }
 
   bool wants(std::string_view name) const { return r_->wants(r_->ctx, make_str(name)) != 0; }
   // Throws Failure(WIO_ERR_INTERNAL) when the host refuses.
   void *alloc(uint64_t size, uint64_t alignment, std::string_view what) const {
-    void *p = r_->alloc(r_->ctx, size, alignment);
+    void *p = has_v2() && r_->alloc_for != nullptr
+                  ? r_->alloc_for(r_->ctx, make_str(what), size, alignment)
+                  : r_->alloc(r_->ctx, size, alignment);
     if (p == nullptr)
       fail(WIO_ERR_INTERNAL,
            "cannot allocate " + std::to_string(size) + " bytes for " + std::string(what));

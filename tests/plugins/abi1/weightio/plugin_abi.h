@@ -1,0 +1,312 @@
+/* FROZEN: weightio's plugin_abi.h as ABI 1 shipped it (weightio 0.1, commit
+ * 1fed8b0). Never edit: tests build examples/c_plugin against it to prove
+ * that ABI-1 plugin binaries keep loading and working. */
+/*
+ * weightio plugin ABI (plain C99).
+ *
+ * A weightio format plugin is a shared object named weightio_<name>.so that
+ * exports exactly one symbol, WEIGHTIO_PLUGIN_ENTRY_SYMBOL, returning a
+ * pointer to a static wio_plugin descriptor. Everything else a plugin needs
+ * (output sink, mapped input bytes, memory for copies, error text buffer) is
+ * handed to it by the host, so plugins never touch the file system.
+ *
+ * Compatibility policy
+ * --------------------
+ * - Every struct starts with `struct_size` (sizeof the struct as the side
+ *   that filled it was compiled). Structs only ever grow by appending fields;
+ *   each appended field is marked "added in ABI N". A reader of a struct
+ *   reads a field only when `struct_size` covers it (WIO_HAS_FIELD).
+ *   Fields are appended in 8-byte units (a narrower field comes with explicit
+ *   padding), so that a struct never gains tail padding that struct_size
+ *   would count as a field.
+ * - wio_plugin.abi_version is the WEIGHTIO_ABI_VERSION the plugin was built
+ *   with. The host refuses a plugin whose abi_version is newer than its own
+ *   WEIGHTIO_ABI_VERSION, or older than WEIGHTIO_ABI_MIN_VERSION, with an
+ *   error naming the plugin file. Older plugins within that range load, and
+ *   the host reads only the fields their struct_size holds.
+ * - Enum values and status codes are never renumbered; new ones are appended.
+ * - No C++ exception, STL type or memory allocated by one side and freed by
+ *   the other crosses this boundary. Strings passed in are borrowed for the
+ *   duration of the call unless stated otherwise.
+ *
+ * Threading: the host may call a plugin's read, write and probe functions
+ * concurrently from several threads on different requests; plugins must not
+ * keep mutable global state. The host's callbacks (the sink's functions,
+ * alloc, wants, emit_tensor, emit_metadata, progress) may be called only from
+ * the thread that entered read or write, never concurrently, and never after
+ * that call returned; a plugin's worker threads hand their results to that
+ * thread.
+ *
+ * Lifetime: the entry function must not start threads or acquire resources
+ * (it may run for a library that is then refused). The host keeps plugins
+ * loaded for the life of the process, so shutdown, called once after every
+ * other call has returned, may never be called at all.
+ */
+#ifndef WEIGHTIO_PLUGIN_ABI_H
+#define WEIGHTIO_PLUGIN_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ABI this header describes, and the oldest one a host built from it
+ * still loads. */
+#define WEIGHTIO_ABI_VERSION 1u
+#define WEIGHTIO_ABI_MIN_VERSION 1u
+
+/* Name of the single exported entry function (see wio_plugin_entry_fn). */
+#define WEIGHTIO_PLUGIN_ENTRY_SYMBOL "weightio_plugin_entry"
+
+/* True when a struct filled by the other side (whose first member is
+ * struct_size) is large enough to contain `field`. */
+#define WIO_HAS_FIELD(ptr, type, field)                                                            \
+  ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
+
+#if defined(_WIN32)
+#define WEIGHTIO_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define WEIGHTIO_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* ---------------------------------------------------------------- status */
+
+/* Every plugin function that can fail returns one of these. On failure it
+ * also writes a NUL-terminated UTF-8 message (truncated to fit) into the
+ * host's error buffer. */
+typedef enum wio_status {
+  WIO_OK = 0,
+  WIO_ERR_INVALID_FILE = 1,       /* input malformed, fails validation/CRC */
+  WIO_ERR_UNSUPPORTED_DTYPE = 2,  /* a tensor's dtype the format can't hold */
+  WIO_ERR_UNSUPPORTED_OPTION = 3, /* an option the format can't honour */
+  WIO_ERR_IO = 4,                 /* the sink failed (disk full, ...) */
+  WIO_ERR_CANCELLED = 5,          /* a progress callback asked to stop */
+  WIO_ERR_INTERNAL = 6            /* a bug, out of memory, anything else */
+} wio_status;
+
+/* ---------------------------------------------------------------- dtypes */
+
+/* Element types. Values are fixed forever (stored as int32_t in structs).
+ * Names follow safetensors; C128 is numpy's complex128. Sub-byte types (F4,
+ * F6_*) are packed: a tensor of n elements holds ceil(n * bits / 8) bytes
+ * and must end on a byte boundary. */
+typedef enum wio_dtype {
+  WIO_DTYPE_BOOL = 0,
+  WIO_DTYPE_U8 = 1,
+  WIO_DTYPE_I8 = 2,
+  WIO_DTYPE_U16 = 3,
+  WIO_DTYPE_I16 = 4,
+  WIO_DTYPE_U32 = 5,
+  WIO_DTYPE_I32 = 6,
+  WIO_DTYPE_U64 = 7,
+  WIO_DTYPE_I64 = 8,
+  WIO_DTYPE_F16 = 9,
+  WIO_DTYPE_BF16 = 10,
+  WIO_DTYPE_F32 = 11,
+  WIO_DTYPE_F64 = 12,
+  WIO_DTYPE_C64 = 13,
+  WIO_DTYPE_C128 = 14,
+  WIO_DTYPE_F8_E4M3 = 15,
+  WIO_DTYPE_F8_E5M2 = 16,
+  WIO_DTYPE_F8_E8M0 = 17,
+  WIO_DTYPE_F8_E4M3FNUZ = 18,
+  WIO_DTYPE_F8_E5M2FNUZ = 19,
+  WIO_DTYPE_F4 = 20,
+  WIO_DTYPE_F6_E2M3 = 21,
+  WIO_DTYPE_F6_E3M2 = 22,
+  WIO_DTYPE_COUNT_V1 = 23 /* number of dtypes in ABI 1 */
+} wio_dtype;
+
+/* Bit for dtype d in a dtype mask (wio_format.write_dtypes). A 64-bit mask:
+ * dtypes beyond 63, should there ever be any, will be declared by an
+ * appended field. */
+#define WIO_DTYPE_BIT(d) (UINT64_C(1) << (d))
+
+/* --------------------------------------------------------------- strings */
+
+/* A borrowed UTF-8 string with explicit length (names may contain any
+ * character a format allows, including NUL). */
+typedef struct wio_str {
+  const char *data;
+  size_t size;
+} wio_str;
+
+typedef struct wio_kv {
+  wio_str key;
+  wio_str value;
+} wio_kv;
+
+/* ---------------------------------------------------------------- writer */
+
+/* One tensor to write: C-contiguous, little-endian bytes owned by the host,
+ * valid for the duration of the write call. */
+typedef struct wio_tensor_in {
+  uint32_t struct_size;
+  int32_t dtype; /* wio_dtype */
+  wio_str name;
+  uint32_t ndim;
+  const int64_t *shape; /* ndim entries, each >= 0 */
+  const void *data;
+  uint64_t nbytes; /* checked by the host against shape and dtype */
+} wio_tensor_in;
+
+typedef struct wio_iovec {
+  const void *data;
+  size_t size;
+} wio_iovec;
+
+/* The host's output. Writes are sequential from offset 0 (write, writev);
+ * pwrite patches bytes already written (e.g. a header reserved up front).
+ * Each function returns WIO_OK or a status; on failure the host keeps the
+ * detailed reason itself, so a plugin just returns the status it got. */
+typedef struct wio_sink {
+  uint32_t struct_size;
+  void *ctx;
+  int32_t (*write)(void *ctx, const void *data, size_t size);
+  int32_t (*writev)(void *ctx, const wio_iovec *iov, size_t count);
+  int32_t (*pwrite)(void *ctx, uint64_t offset, const void *data, size_t size);
+  /* Bytes written so far (the offset of the next sequential write). */
+  uint64_t (*position)(void *ctx);
+  /* Report progress in bytes of tensor data; returns WIO_ERR_CANCELLED when
+   * the host wants the plugin to stop (it must then return that status). */
+  int32_t (*progress)(void *ctx, uint64_t done, uint64_t total);
+} wio_sink;
+
+/* Flags for wio_write_request.flags. */
+#define WIO_WRITE_FORCE_ZIP64                                                                      \
+  (1u << 0) /* container formats: use 64-bit                                                       \
+               records even when not needed */
+
+typedef struct wio_write_request {
+  uint32_t struct_size;
+  uint32_t flags;
+  const wio_tensor_in *tensors; /* in the order the host was given them */
+  size_t tensor_count;
+  const wio_kv *metadata; /* only when the format declares metadata */
+  size_t metadata_count;
+  /* 0 = stored (uncompressed), 1..9 = deflate-like level, -1 = the format's
+   * default compression. Only non-zero when the format declares it. */
+  int32_t compression_level;
+  const wio_sink *sink;
+} wio_write_request;
+
+/* ---------------------------------------------------------------- reader */
+
+/* Where an emitted tensor's bytes are. */
+typedef enum wio_storage {
+  WIO_STORAGE_MAPPED = 0, /* `offset` bytes into the input; the host hands
+                             out a view if aligned, else copies */
+  WIO_STORAGE_BUFFER = 1  /* `buffer`, a block from wio_read_request.alloc */
+} wio_storage;
+
+/* One tensor a reader found: C-contiguous, little-endian. Borrowed for the
+ * duration of the emit_tensor call (the host copies name and shape). */
+typedef struct wio_tensor_out {
+  uint32_t struct_size;
+  int32_t dtype; /* wio_dtype */
+  wio_str name;
+  uint32_t ndim;
+  const int64_t *shape;
+  int32_t storage; /* wio_storage */
+  uint64_t offset; /* WIO_STORAGE_MAPPED: offset into the input bytes */
+  void *buffer;    /* WIO_STORAGE_BUFFER: from alloc; ownership passes to
+                      the host on a successful emit_tensor */
+  uint64_t nbytes; /* checked by the host against shape, dtype and input */
+} wio_tensor_out;
+
+/* Limits the host asks a reader to enforce (0 = no limit). */
+typedef struct wio_read_limits {
+  uint32_t struct_size;
+  uint64_t max_header_bytes; /* a format's header / directory */
+  uint64_t max_tensors;
+  uint32_t max_ndim;
+  uint64_t max_name_bytes;
+} wio_read_limits;
+
+/* Flags for wio_read_request.flags. */
+#define WIO_READ_VERIFY                                                                            \
+  (1u << 0) /* check everything (every CRC), even of                                               \
+               tensors the host did not ask for */
+
+typedef struct wio_read_request {
+  uint32_t struct_size;
+  uint32_t flags;
+  const uint8_t *data; /* the whole input, read-only; valid during the call
+                          (and afterwards for MAPPED tensors) */
+  uint64_t size;
+  const wio_read_limits *limits;
+  void *ctx;
+  /* Memory for tensors that cannot be views: `size` bytes aligned to
+   * `alignment` (a power of two <= 4096). Returns NULL when the host refuses
+   * (over a limit, out of memory): the plugin then fails with
+   * WIO_ERR_INTERNAL or WIO_ERR_INVALID_FILE. Blocks not passed to a
+   * successful emit_tensor are released by the host after the read. */
+  void *(*alloc)(void *ctx, uint64_t size, uint64_t alignment);
+  /* Whether the host wants this tensor (a name filter). A plugin may skip
+   * the work of decoding tensors it does not want. Returns 1 or 0. */
+  int32_t (*wants)(void *ctx, wio_str name);
+  /* Hand a tensor to the host, in the order the data lies in the file.
+   * Returns WIO_OK, or a status the plugin must return (the host kept the
+   * reason: a duplicate name, a bad shape, a view outside the input). */
+  int32_t (*emit_tensor)(void *ctx, const wio_tensor_out *tensor);
+  /* Hand one metadata entry (string -> string) to the host. */
+  int32_t (*emit_metadata)(void *ctx, wio_str key, wio_str value);
+  /* As wio_sink.progress, in bytes of input processed. */
+  int32_t (*progress)(void *ctx, uint64_t done, uint64_t total);
+} wio_read_request;
+
+/* ---------------------------------------------------------------- format */
+
+typedef enum wio_probe_result {
+  WIO_PROBE_NO = 0,
+  WIO_PROBE_YES = 1,
+  WIO_PROBE_UNSURE = 2
+} wio_probe_result;
+
+/* wio_format.caps */
+#define WIO_CAP_READ (1u << 0)
+#define WIO_CAP_WRITE (1u << 1)
+#define WIO_CAP_METADATA (1u << 2)    /* holds string -> string metadata */
+#define WIO_CAP_COMPRESSION (1u << 3) /* honours compression_level */
+
+typedef struct wio_format {
+  uint32_t struct_size;
+  const char *name;        /* short, lowercase: "npz", "safetensors" */
+  const char *description; /* one line for `weightio plugins` */
+  /* NULL-terminated list of extensions: lowercase, without the dot. Data,
+   * so a host can list them without calling plugin code. */
+  const char *const *extensions;
+  uint32_t caps;         /* WIO_CAP_* */
+  uint64_t write_dtypes; /* WIO_DTYPE_BIT mask of dtypes write accepts */
+  /* Look at up to `size` leading bytes. Never fails, never allocates. */
+  int32_t (*probe)(const uint8_t *head, size_t size);
+  /* Required when caps has WIO_CAP_WRITE / WIO_CAP_READ, else NULL. The
+   * error buffer receives a NUL-terminated message on failure. */
+  int32_t (*write)(const wio_write_request *request, char *error, size_t error_size);
+  int32_t (*read)(const wio_read_request *request, char *error, size_t error_size);
+} wio_format;
+
+/* ---------------------------------------------------------------- plugin */
+
+typedef struct wio_plugin {
+  uint32_t struct_size;
+  uint32_t abi_version;             /* WEIGHTIO_ABI_VERSION the plugin was built with */
+  const char *name;                 /* e.g. "npz" */
+  const char *version;              /* the plugin's own version, e.g. "1.0.0" */
+  const wio_format *const *formats; /* format_count pointers */
+  size_t format_count;
+  void (*shutdown)(void); /* optional: called once before unloading */
+} wio_plugin;
+
+/* The exported entry. `host_abi_version` is the host's WEIGHTIO_ABI_VERSION,
+ * so a plugin may adapt or decline (return NULL). The descriptor must stay
+ * valid until the library is unloaded. */
+typedef const wio_plugin *(*wio_plugin_entry_fn)(uint32_t host_abi_version);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEIGHTIO_PLUGIN_ABI_H */
