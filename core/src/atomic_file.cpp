@@ -1,6 +1,7 @@
 #include "atomic_file.hpp"
 
 #include "file_kind.hpp"
+#include "live_temporaries.hpp"
 #include "log_internal.hpp"
 
 #include <weightio/error.hpp>
@@ -205,6 +206,7 @@ AtomicFile::AtomicFile(const fs::path &target) : target_(target) {
     }
     fd_ = fd;
     temp_ = temp;
+    live_ = remember_temporary(temp_.c_str());
     return;
   }
   io_fail(target, "cannot create a unique temporary file", EEXIST);
@@ -303,6 +305,8 @@ void AtomicFile::commit(bool durable) {
     io_fail(target_, "cannot rename the temporary file into place", err);
   }
   committed_ = true;
+  forget_temporary(live_);
+  live_ = -1;
   if (durable) {
     const fs::path dir = folder_of(resolved_);
     int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -321,6 +325,7 @@ void AtomicFile::commit(bool durable) {
 }
 
 AtomicFile::~AtomicFile() {
+  forget_temporary(live_);
   if (!committed_ && !temp_.empty())
     ::unlink(temp_.c_str());
   if (fd_ >= 0)

@@ -1,6 +1,7 @@
 // Atomic replacement of a file: write a locked temporary file beside the
 // target, then rename it over the target. Until commit() succeeds the target
 // is untouched; destroying an uncommitted AtomicFile removes the temporary.
+// While it exists, remove_save_temporaries_from_signal_handler() can too.
 #pragma once
 
 #include <filesystem>
@@ -40,6 +41,7 @@ private:
   std::filesystem::path resolved_; // symlinks followed
   std::filesystem::path temp_;
   int fd_ = -1;
+  int live_ = -1; // the record for signal handlers (live_temporaries.hpp)
   bool committed_ = false;
 };
 

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include <weightio/signals.hpp>
+
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -270,4 +272,35 @@ TEST(HostileSurroundings, ForeignSymlinkInAStickyWorldWritableFolderIsRefused) {
   ASSERT_EQ(::chmod(shared.c_str(), 0777), 0);
   save_weights(planted, p.params);
   EXPECT_NE(wtest::read_bytes(victim), kOld);
+}
+
+// A host's handler of a fatal signal can remove the temporary files of the
+// saves in progress before it ends the process: here the signal arrives
+// from inside the save (its progress callback), as SIGBUS would from a
+// truncated mapped input.
+TEST(HostileSurroundings, SignalHandlerCleanupRemovesTheTemporaryOfASaveInProgress) {
+  wtest::load_test_plugin("rawt");
+  wtest::TempDir dir;
+  const auto path = dir / "m.rawt";
+  wtest::write_bytes(path, kOld);
+  wrel::Payload p(1 << 16, 4, 1.0f);
+  const int rc = bounded([&] {
+    struct sigaction sa {};
+    sa.sa_handler = [](int) {
+      remove_save_temporaries_from_signal_handler();
+      ::_exit(7);
+    };
+    ::sigaction(SIGUSR1, &sa, nullptr);
+    SaveOptions o;
+    o.progress = [](uint64_t done, uint64_t) {
+      if (done > 0)
+        ::raise(SIGUSR1);
+      return true;
+    };
+    save_weights(path, p.params, o);
+    return 3; // the save ended before any progress?
+  });
+  EXPECT_EQ(rc, 7);
+  EXPECT_EQ(wrel::others(dir.path(), "m.rawt"), std::vector<std::string>{});
+  EXPECT_EQ(wtest::read_bytes(path), kOld);
 }
