@@ -3,6 +3,7 @@
 #include "commands.hpp"
 #include "errors.hpp"
 #include "exit_codes.hpp"
+#include "signals.hpp"
 
 #include <weightio/log.hpp>
 #include <weightio/version.hpp>
@@ -35,6 +36,7 @@ public:
 
 int main(int argc, char **argv) {
   using namespace wcli;
+  install_signal_handlers();
   CLI::App app{"weightio: inspect, convert, verify and compare ML weight files (.npz, "
                ".safetensors and any format a plugin adds)",
                "weightio"};

@@ -1,5 +1,7 @@
 #include "progress.hpp"
 
+#include "signals.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,11 +24,9 @@ ProgressBar::~ProgressBar() {
 }
 
 weightio::ProgressFn ProgressBar::callback() {
-  if (!active_)
-    return {};
   return [this](uint64_t done, uint64_t total) {
     update(done, total);
-    return true;
+    return interrupted() == 0;
   };
 }
 
