@@ -1,6 +1,7 @@
 // weightio verify FILE
 #include "commands.hpp"
 #include "file_size.hpp"
+#include "human.hpp"
 #include "progress.hpp"
 
 #include <weightio/weightio.hpp>
@@ -22,7 +23,7 @@ int run(const std::string &file) {
   lo.progress = bar.callback();
   const weightio::Weights w = weightio::load_weights(file, lo);
   bar.finish();
-  std::cout << "ok: " << w.size() << " tensors\n";
+  std::cout << "ok: " << counted(w.size(), "tensor") << '\n';
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "progress.hpp"
 
+#include "human.hpp"
 #include "signals.hpp"
 
 #include <unistd.h>
@@ -16,7 +17,7 @@ bool stderr_is_terminal() {
 } // namespace
 
 ProgressBar::ProgressBar(std::string label, uint64_t work_bytes)
-    : label_(std::move(label)), work_(work_bytes),
+    : label_(printable(label)), work_(work_bytes),
       active_(work_bytes > kProgressThreshold && stderr_is_terminal()) {}
 
 ProgressBar::~ProgressBar() {

@@ -19,6 +19,7 @@ public:
   // `work_bytes` decides whether to show anything at all; it is also the
   // total when the library reports none.
   ProgressBar(std::string label, uint64_t work_bytes);
+  // `label` may hold file names as given: it is escaped here (printable()).
   ~ProgressBar();
   ProgressBar(const ProgressBar &) = delete;
   ProgressBar &operator=(const ProgressBar &) = delete;

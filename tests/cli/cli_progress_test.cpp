@@ -101,7 +101,7 @@ protected:
 TEST_F(CliProgress, ABarOnATerminalForLargeWork) {
   auto v = run_with_terminal_stderr({"verify", big.string()});
   EXPECT_EQ(v.exit_code, 0) << v.terminal;
-  EXPECT_EQ(v.out, "ok: 1 tensors\n");
+  EXPECT_EQ(v.out, "ok: 1 tensor\n");
   EXPECT_NE(v.terminal.find('\r'), std::string::npos) << v.terminal;
   EXPECT_NE(v.terminal.find("%"), std::string::npos) << v.terminal;
   EXPECT_NE(v.terminal.find(big.string()), std::string::npos) << v.terminal;
