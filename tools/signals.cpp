@@ -98,6 +98,9 @@ InterruptScope::InterruptScope() {
   g_interrupt.store(0);
   struct sigaction sa {};
   sa.sa_handler = &on_interrupt;
+  // Restarted: nothing waits for a system call to fail with EINTR; the work
+  // notices the flag at its next progress call.
+  sa.sa_flags = SA_RESTART;
   ::sigemptyset(&sa.sa_mask);
   for (size_t i = 0; i < 3; ++i) {
     ::sigaction(kInterrupts[i], nullptr, &g_previous[i]);
