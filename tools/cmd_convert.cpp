@@ -3,7 +3,9 @@
 #include "errors.hpp"
 #include "file_size.hpp"
 #include "format_flags.hpp"
+#include "human.hpp"
 #include "progress.hpp"
+#include "signals.hpp"
 
 #include <weightio/weightio.hpp>
 
@@ -54,15 +56,7 @@ std::optional<weightio::FormatInfo> output_format(const ConvertOptions &o) {
   }
 }
 
-int run(const ConvertOptions &o) {
-  const weightio::Metadata extra = parse_metadata(o.metadata);
-  std::error_code ec;
-  const auto out_status = fs::symlink_status(o.out, ec);
-  // When the path can't even be examined (ec set), the save reports why.
-  if (!o.force && !ec && out_status.type() != fs::file_type::not_found)
-    throw CliError(kExitFailure,
-                   "'" + o.out + "' exists; refusing to overwrite it (use --force to replace it)");
-
+void load_and_save(const ConvertOptions &o, const weightio::Metadata &extra) {
   weightio::LoadOptions lo;
   // --plugin settles conflicts for both files; it does not override IN's
   // extension, which may name another format than OUT's.
@@ -114,6 +108,44 @@ int run(const ConvertOptions &o) {
                         (fmt->metadata ? "no metadata of these types" : "no metadata") +
                         "; not kept: " + keys + " (from '" + o.in + "')");
   }
+}
+
+CliError interrupted_error(int sig, const std::string &what) {
+  return CliError(static_cast<ExitCode>(kExitSignalBase + sig),
+                  "interrupted by " + signal_name(sig) + "; " + what);
+}
+
+int run(const ConvertOptions &o) {
+  const weightio::Metadata extra = parse_metadata(o.metadata);
+  std::error_code ec;
+  const auto out_status = fs::symlink_status(o.out, ec);
+  const bool out_exists = !ec && out_status.type() != fs::file_type::not_found;
+  // When the path can't even be examined (ec set), the save reports why.
+  if (!o.force && out_exists)
+    throw CliError(kExitFailure,
+                   "'" + o.out + "' exists; refusing to overwrite it (use --force to replace it)");
+  const std::string untouched =
+      "'" + o.out + "' " + (out_exists ? "is unchanged" : "was not created");
+
+  // Said by the SIGBUS handler, which can only write bytes prepared ahead.
+  on_input_fault("convert", printable("'" + o.in +
+                                      "' changed while it was being read (another "
+                                      "process truncated it?); the temporary file was removed "
+                                      "and " +
+                                      untouched));
+  // An interrupt cancels the load or the save at its next progress call: the
+  // save then removes its temporary file and leaves the old file as it was.
+  InterruptScope interrupts;
+  try {
+    load_and_save(o, extra);
+  } catch (const weightio::Error &e) {
+    if (const int sig = interrupted(); sig != 0 && e.code() == weightio::ErrorCode::Cancelled)
+      throw interrupted_error(sig, "the temporary file was removed and " + untouched);
+    throw;
+  }
+  // Too late to cancel: the last progress call had passed.
+  if (const int sig = interrupted(); sig != 0)
+    throw interrupted_error(sig, "'" + o.out + "' had already been saved in full");
   return 0;
 }
 

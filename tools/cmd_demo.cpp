@@ -75,8 +75,8 @@ void check_equal(const weightio::FlatParams &saved, const weightio::Weights &loa
                  const fs::path &file) {
   const std::string where = "'" + file.string() + "': ";
   if (loaded.size() != saved.size())
-    throw CliError(kExitInvalid, where + "read back " + std::to_string(loaded.size()) +
-                                     " tensors, saved " + std::to_string(saved.size()));
+    throw CliError(kExitInvalid, where + "read back " + counted(loaded.size(), "tensor") +
+                                     ", saved " + std::to_string(saved.size()));
   for (const auto &[name, view] : saved) {
     const weightio::Tensor *t = loaded.find(name);
     if (t == nullptr)
@@ -133,8 +133,7 @@ void run_format(const std::string &format, const fs::path &dir, const weightio::
       std::cout,
       {{"  save", secs(save_s), human_rate(model.nbytes, save_s), "stored, fsync'd, atomic rename"},
        {"  load", secs(load_s), human_rate(model.nbytes, load_s),
-        std::to_string(mapped) + " of " + std::to_string(loaded.size()) +
-            " tensors mapped (zero copy)"},
+        std::to_string(mapped) + " of " + counted(loaded.size(), "tensor") + " mapped (zero copy)"},
        {"  check", secs(check_s), human_rate(model.nbytes, check_s),
         "every tensor equal byte-for-byte; tree rebuilt (" + std::to_string(layers) + " layers)"}},
       {false, true, true, false});
@@ -164,10 +163,11 @@ int run(const DemoOptions &o) {
   std::cout << "weightio " << weightio::version() << " demo: a Llama-style transformer ("
             << config.layers << " layers, d_model " << config.dim << ", vocab " << config.vocab
             << ")\n"
-            << "  " << flat.size() << " tensors, " << grouped(model.parameters) << " parameters, "
-            << human_bytes(model.nbytes)
+            << "  " << counted(flat.size(), "tensor") << ", " << grouped(model.parameters)
+            << " parameters, " << human_bytes(model.nbytes)
             << " (F32 embeddings and norms, BF16 projections), built in " << secs(build_s) << '\n'
-            << "  folder: " << dir.string() << (temp ? " (removed afterwards)" : "") << '\n';
+            << "  folder: " << printable(dir.string()) << (temp ? " (removed afterwards)" : "")
+            << '\n';
   std::cout.flush();
 
   for (const char *format : {"npz", "safetensors"})

@@ -103,11 +103,13 @@ int run(const DiffOptions &o) {
 
   const uint64_t common = same + valued + changed;
   if (only_a + only_b + changed + valued == 0) {
-    std::cout << "no differences: " << common << " tensors equal\n";
+    std::cout << "no differences: " << counted(common, "tensor") << " equal\n";
     return kExitOk;
   }
-  std::cout << "\nA: " << printable(o.a) << " (" << a.format << ", " << a.size() << " tensors)\n"
-            << "B: " << printable(o.b) << " (" << b.format << ", " << b.size() << " tensors)\n"
+  std::cout << "\nA: " << printable(o.a) << " (" << printable(a.format) << ", "
+            << counted(a.size(), "tensor") << ")\n"
+            << "B: " << printable(o.b) << " (" << printable(b.format) << ", "
+            << counted(b.size(), "tensor") << ")\n"
             << only_a << " only in A, " << only_b << " only in B, " << changed
             << " with another dtype or shape, " << valued << " with different values, " << same
             << " equal\n";

@@ -69,7 +69,7 @@ void print_json_report(const InspectOptions &o, const weightio::Weights &w,
 void print_text(const InspectOptions &o, const weightio::Weights &w,
                 const std::vector<std::string> &hashes) {
   std::cout << "file      " << printable(o.file) << '\n';
-  std::cout << "format    " << w.format << '\n';
+  std::cout << "format    " << printable(w.format) << '\n';
   if (w.metadata.empty()) {
     std::cout << "metadata  (none)\n";
   } else {
@@ -99,8 +99,8 @@ void print_text(const InspectOptions &o, const weightio::Weights &w,
   }
   print_table(std::cout, rows, {false, false, false, true, false});
   std::cout << '\n'
-            << w.size() << (w.size() == 1 ? " tensor, " : " tensors, ") << grouped(elements)
-            << " elements, " << grouped(bytes) << " bytes (" << human_bytes(bytes) << ")\n";
+            << counted(w.size(), "tensor") << ", " << grouped(elements) << " elements, "
+            << grouped(bytes) << " bytes (" << human_bytes(bytes) << ")\n";
 }
 
 int run(const InspectOptions &o) {

@@ -130,7 +130,8 @@ void print_text(const std::vector<weightio::PluginInfo> &plugins,
   if (plugins.empty())
     std::cout << "no format plugins are loaded\n";
   for (const auto &p : plugins) {
-    std::cout << p.name << ' ' << p.version << " (ABI " << p.abi_version << ")\n"
+    std::cout << printable(p.name) << ' ' << printable(p.version) << " (ABI " << p.abi_version
+              << ")\n"
               << "  path  " << printable(p.path.string()) << '\n';
     for (const auto &f : p.formats) {
       std::vector<std::string> caps;
@@ -145,8 +146,8 @@ void print_text(const std::vector<weightio::PluginInfo> &plugins,
       std::vector<std::string> dtypes;
       for (auto d : f.write_dtypes)
         dtypes.emplace_back(weightio::dtype_name(d));
-      std::cout << "  format " << f.name << ": " << join(f.extensions, ", ", ".") << "  ("
-                << join(caps, ", ") << ")\n";
+      std::cout << "  format " << printable(f.name) << ": " << join(f.extensions, ", ", ".")
+                << "  (" << join(caps, ", ") << ")\n";
       if (!f.description.empty())
         std::cout << "    " << printable(f.description) << '\n';
       if (f.can_write)

@@ -3,6 +3,7 @@
 #include "errors.hpp"
 #include "file_size.hpp"
 #include "format_flags.hpp"
+#include "human.hpp"
 #include "progress.hpp"
 
 #include <weightio/weightio.hpp>
@@ -27,7 +28,7 @@ int run(const std::string &file, const FormatFlags &flags) {
   bar.finish();
   for (const auto &m : w.warnings)
     warn("verify", "'" + file + "': " + m);
-  std::cout << "ok: " << w.size() << " tensors\n";
+  std::cout << "ok: " << counted(w.size(), "tensor") << '\n';
   return 0;
 }
 

@@ -1,5 +1,7 @@
 #include "errors.hpp"
 
+#include "human.hpp"
+
 #include <weightio/error.hpp>
 
 #include <iostream>
@@ -22,9 +24,11 @@ std::string with_file(const weightio::Error &e) {
   return msg;
 }
 
+// The one place messages are escaped (the library's own text stays exact):
+// they name files, tensors and keys that may hold control characters.
 void print_error(const std::string &command, const std::string &message) {
   std::cout.flush(); // keep stdout's partial output ahead of the error on a shared terminal
-  std::cerr << "weightio " << command << ": " << message << '\n';
+  std::cerr << "weightio " << command << ": " << printable(message) << '\n';
 }
 
 } // namespace
@@ -55,7 +59,7 @@ int run_reporting(const std::string &command, const std::function<int()> &body) 
 
 void warn(const std::string &command, const std::string &message) {
   std::cout.flush();
-  std::cerr << "weightio " << command << ": warning: " << message << '\n';
+  std::cerr << "weightio " << command << ": warning: " << printable(message) << '\n';
 }
 
 } // namespace wcli

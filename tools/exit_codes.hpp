@@ -15,6 +15,9 @@ enum ExitCode : int {
   // Usage error, a file that can't be opened or written, an option the
   // format can't honour, or any other failure.
   kExitFailure = 2,
+  // 128 + N: convert stopped by signal N (SIGINT, SIGTERM, SIGHUP), as a
+  // shell reports a process that signal killed.
+  kExitSignalBase = 128,
 };
 
 // A failure the tool itself detects (not the library): the message goes to

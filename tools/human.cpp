@@ -48,13 +48,18 @@ std::string grouped(uint64_t n) {
   return out;
 }
 
+std::string counted(uint64_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
 namespace {
 
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is not one.
-size_t utf8_length(std::string_view s, size_t i) {
+// Length of the valid UTF-8 sequence at s[i] (its code point in `cp`), or 0
+// when it is not one.
+size_t utf8_length(std::string_view s, size_t i, uint32_t &cp) {
   const auto c = static_cast<unsigned char>(s[i]);
   size_t n;
-  uint32_t cp;
+  cp = c;
   if (c < 0x80)
     return 1;
   if (c >= 0xC2 && c <= 0xDF) {
@@ -84,6 +89,16 @@ size_t utf8_length(std::string_view s, size_t i) {
   return n;
 }
 
+// Code points past ASCII that act on the terminal or on the text around
+// them instead of showing: C1 controls (U+009B starts an escape sequence on
+// many terminals), the bidirectional marks, embeddings, overrides and
+// isolates (which reorder what follows, e.g. to disguise a name), and the
+// line and paragraph separators.
+bool is_hidden_control(uint32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+         (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 size_t display_width(std::string_view s) {
   return static_cast<size_t>(
       std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
@@ -94,11 +109,18 @@ size_t display_width(std::string_view s) {
 std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
+  char buf[16];
   for (size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
-    const size_t n = utf8_length(text, i);
+    uint32_t cp = 0;
+    const size_t n = utf8_length(text, i, cp);
     if (n > 1) {
-      out.append(text.substr(i, n));
+      if (is_hidden_control(cp)) {
+        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
+        out += buf;
+      } else {
+        out.append(text.substr(i, n));
+      }
       i += n;
       continue;
     }
@@ -108,10 +130,11 @@ std::string printable(std::string_view text) {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
     } else if (c == '\t') {
       out += "\\t";
-    } else {
-      char buf[8];
+    } else { // other C0 controls, DEL, and bytes that are not UTF-8
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
       out += buf;
     }

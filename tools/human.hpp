@@ -19,8 +19,19 @@ std::string human_rate(uint64_t bytes, double seconds);
 std::string shape_string(const weightio::Shape &shape);
 // 1234567 -> "1,234,567".
 std::string grouped(uint64_t n);
-// Names and metadata come from files: control characters and invalid UTF-8
-// would garble a terminal, so they are shown escaped (\n, \x01).
+// A count with its noun agreeing in number: "1 tensor", "0 tensors",
+// "2 tensors" (the plural adds an s).
+std::string counted(uint64_t n, std::string_view noun);
+// Text for a person's terminal. Names, keys, values and paths come from files
+// and arguments: control characters could repaint the terminal or forge
+// lines, bidirectional overrides disguise text, and invalid UTF-8 garbles it.
+// Shown escaped instead: C0 controls and DEL as \n, \r, \t, \x1b; C1
+// controls, bidirectional marks/embeddings/overrides/isolates (U+061C,
+// U+200E/F, U+202A-E, U+2066-9) and U+2028/9 as \u202e; bytes that are not
+// UTF-8 as \xff; a backslash as \\ (so an escape is never ambiguous).
+// Everything the tool prints for a person goes through this exactly once:
+// errors and warnings (errors.cpp, logger_sink.cpp), progress labels, and the
+// names in tables. JSON output is not escaped this way (it is JSON).
 std::string printable(std::string_view text);
 
 // Left-aligned columns separated by two spaces; `right` marks the columns to

@@ -2,7 +2,10 @@
 // level and runs one subcommand; see commands.hpp and docs/CLI.md.
 #include "commands.hpp"
 #include "errors.hpp"
+#include "escaping_log_sink.hpp"
 #include "exit_codes.hpp"
+#include "human.hpp"
+#include "signals.hpp"
 
 #include <weightio/log.hpp>
 #include <weightio/version.hpp>
@@ -10,7 +13,10 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <iostream>
 #include <memory>
+#include <sstream>
+#include <string>
 #include <vector>
 
 namespace {
@@ -35,6 +41,8 @@ public:
 
 int main(int argc, char **argv) {
   using namespace wcli;
+  install_signal_handlers();
+  escape_library_log_messages();
   CLI::App app{"weightio: inspect, convert, verify and compare ML weight files (.npz, "
                ".safetensors and any format a plugin adds)",
                "weightio"};
@@ -56,8 +64,14 @@ int main(int argc, char **argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
     // CLI11 prints help and version on stdout and errors on stderr; its own
-    // exit codes (105, 106, 109, ...) all mean "usage error" here.
-    return app.exit(e) == 0 ? kExitOk : kExitFailure;
+    // exit codes (105, 106, 109, ...) all mean "usage error" here. Its errors
+    // quote the arguments, escaped here line by line like every message.
+    std::ostringstream err;
+    const int rc = app.exit(e, std::cout, err);
+    std::istringstream lines(err.str());
+    for (std::string line; std::getline(lines, line);)
+      std::cerr << printable(line) << '\n';
+    return rc == 0 ? kExitOk : kExitFailure;
   }
   if (!log_level.empty())
     weightio::logger()->set_level(spdlog::level::from_str(log_level));

@@ -1,5 +1,8 @@
 #include "progress.hpp"
 
+#include "human.hpp"
+#include "signals.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +17,7 @@ bool stderr_is_terminal() {
 } // namespace
 
 ProgressBar::ProgressBar(std::string label, uint64_t work_bytes)
-    : label_(std::move(label)), work_(work_bytes),
+    : label_(printable(label)), work_(work_bytes),
       active_(work_bytes > kProgressThreshold && stderr_is_terminal()) {}
 
 ProgressBar::~ProgressBar() {
@@ -22,11 +25,9 @@ ProgressBar::~ProgressBar() {
 }
 
 weightio::ProgressFn ProgressBar::callback() {
-  if (!active_)
-    return {};
   return [this](uint64_t done, uint64_t total) {
     update(done, total);
-    return true;
+    return interrupted() == 0;
   };
 }
 

@@ -19,13 +19,15 @@ public:
   // `work_bytes` decides whether to show anything at all; it is also the
   // total when the library reports none.
   ProgressBar(std::string label, uint64_t work_bytes);
+  // `label` may hold file names as given: it is escaped here (printable()).
   ~ProgressBar();
   ProgressBar(const ProgressBar &) = delete;
   ProgressBar &operator=(const ProgressBar &) = delete;
 
   bool active() const noexcept { return active_; }
-  // For SaveOptions / LoadOptions::progress: empty when inactive (the library
-  // then skips the calls). Never cancels. Valid while this object lives.
+  // For SaveOptions / LoadOptions::progress: draws the bar when active, and
+  // cancels the work once an InterruptScope has seen a signal (signals.hpp).
+  // Valid while this object lives.
   weightio::ProgressFn callback();
   void update(uint64_t done, uint64_t total = 0);
   // Clears the bar's line so that what follows starts clean.

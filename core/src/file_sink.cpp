@@ -34,7 +34,13 @@ void FileSink::fail(const char *what, int err) const {
   if (err == ENOSPC || err == EDQUOT)
     reason = "the disk is full (" + reason + ")";
   else if (err == EFBIG)
-    reason = "the file is larger than allowed (" + reason + ")";
+    reason = "the file is larger than allowed: a file-size limit (ulimit -f) or the file "
+             "system's maximum (" +
+             reason + ")";
+  else if (err == EFAULT) // the kernel could not read the caller's bytes
+    reason = "the bytes to write could not be read: was a mapped input file truncated "
+             "meanwhile? (" +
+             reason + ")";
   throw IoError(ErrorCode::Io, "cannot save '" + path_.string() + "': " + what + ": " + reason,
                 path_.string());
 }

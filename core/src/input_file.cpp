@@ -1,5 +1,7 @@
 #include "input_file.hpp"
 
+#include "file_kind.hpp"
+
 #include <weightio/error.hpp>
 #include <weightio/tensor.hpp>
 
@@ -57,23 +59,50 @@ InputBytes read_all(const std::filesystem::path &path, int fd, uint64_t size) {
   return {p, size, std::move(buf)};
 }
 
+// Refuses anything but a regular file, naming what it is: reading a FIFO
+// would wait for a writer, a device could be endless, a folder has no bytes.
+void require_regular(const std::filesystem::path &path, mode_t mode) {
+  if (S_ISREG(mode))
+    return;
+  throw IoError(ErrorCode::Io,
+                "cannot load '" + path.string() + "': it is " + file_kind(mode) +
+                    ", not a regular file",
+                path.string());
+}
+
 } // namespace
 
 InputBytes open_input(const std::filesystem::path &path, bool read_into_memory) {
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  // Looked at before opening, so that opening has no side effect on a
+  // device (a tape rewinds, a tty becomes the controlling one).
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0)
+    require_regular(path, st.st_mode);
+  // O_NONBLOCK: a FIFO swapped in after the stat would block the open until a
+  // writer came; with it the open returns and the fstat below refuses it.
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)};
   if (f.fd < 0) {
     const int err = errno; // read before any message is built
-    io_fail(path, err == ENOENT ? "no such file" : "cannot open", err);
+    if (err == ENOENT)
+      io_fail(path, "no such file", err);
+    if (err == ELOOP)
+      io_fail(path, "a symlink loop, or too many symlinks in a chain", err);
+    if (err == ENXIO && ::stat(path.c_str(), &st) == 0)
+      require_regular(path, st.st_mode); // a socket
+    io_fail(path, "cannot open", err);
   }
-  struct stat st {};
   if (::fstat(f.fd, &st) != 0) {
     const int err = errno;
     io_fail(path, "cannot stat", err);
   }
-  if (S_ISDIR(st.st_mode))
-    io_fail(path, "it is a folder", EISDIR);
-  if (!S_ISREG(st.st_mode))
-    io_fail(path, "not a regular file", EINVAL);
+  require_regular(path, st.st_mode);
+  // Regular files never block; clearing the flag keeps reads plain on file
+  // systems that honour it (some FUSE and network ones).
+  const int flags = ::fcntl(f.fd, F_GETFL);
+  if (flags < 0 || ::fcntl(f.fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    const int err = errno;
+    io_fail(path, "cannot set the file's flags", err);
+  }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size == 0) {
     static const uint8_t empty[64] = {};

@@ -15,7 +15,8 @@ struct InputBytes {
   bool mapped = false;                    // a memory map (else a buffer)
 };
 
-// Throws IoError naming the file (missing, a folder, unreadable).
+// Throws IoError naming the file: missing, unreadable, a symlink loop, or not
+// a regular file (a folder, FIFO, socket or device: refused without blocking).
 InputBytes open_input(const std::filesystem::path &path, bool read_into_memory);
 
 } // namespace weightio::detail

@@ -101,7 +101,7 @@ protected:
 TEST_F(CliProgress, ABarOnATerminalForLargeWork) {
   auto v = run_with_terminal_stderr({"verify", big.string()});
   EXPECT_EQ(v.exit_code, 0) << v.terminal;
-  EXPECT_EQ(v.out, "ok: 1 tensors\n");
+  EXPECT_EQ(v.out, "ok: 1 tensor\n");
   EXPECT_NE(v.terminal.find('\r'), std::string::npos) << v.terminal;
   EXPECT_NE(v.terminal.find("%"), std::string::npos) << v.terminal;
   EXPECT_NE(v.terminal.find(big.string()), std::string::npos) << v.terminal;
@@ -109,6 +109,19 @@ TEST_F(CliProgress, ABarOnATerminalForLargeWork) {
   auto c = run_with_terminal_stderr({"convert", big.string(), (dir / "big.npz").string()});
   EXPECT_EQ(c.exit_code, 0) << c.terminal;
   EXPECT_NE(c.terminal.find("100%"), std::string::npos) << c.terminal;
+}
+
+// The label names the file escaped: a crafted name cannot repaint the
+// terminal through the bar (whose own "\x1b[K" is the only escape sequence).
+TEST_F(CliProgress, TheLabelShowsTheFileNameEscaped) {
+  const fs::path crafted = dir / "big\x1b[31m\xe2\x80\xae.safetensors";
+  fs::rename(big, crafted);
+  auto v = run_with_terminal_stderr({"verify", crafted.string()});
+  EXPECT_EQ(v.exit_code, 0) << v.terminal;
+  EXPECT_NE(v.terminal.find((dir / "big\\x1b[31m\\u202e.safetensors").string()), std::string::npos)
+      << v.terminal;
+  EXPECT_EQ(v.terminal.find("\x1b[31m"), std::string::npos) << v.terminal;
+  EXPECT_EQ(v.terminal.find("\xe2\x80\xae"), std::string::npos) << v.terminal;
 }
 
 TEST_F(CliProgress, NothingOnAPipeOrForSmallWork) {

@@ -84,7 +84,11 @@ struct LoadOptions {
 // (named .<name>.weightio-tmp-*), then a rename over `path`. On any failure
 // (plugin, disk, cancel, exception) the previous file is untouched and the
 // temporary file removed. A symlink at `path` stays; the file it points to is
-// replaced. The new file gets the old file's permissions, or the umask's.
+// replaced (in a sticky world-writable folder only a link of the saving user
+// or of the folder's owner is followed, as the kernel's protected_symlinks
+// rule has it; otherwise IoError). The new file gets the old file's
+// permissions without setuid/setgid/sticky (and, saved by root, its owner and
+// group), or the umask's.
 // Throws PluginError (unknown format), UnsupportedError (dtype or option the
 // format can't hold), IoError, Error.
 SaveResult save_weights(const std::filesystem::path &path, const FlatParams &params,

@@ -7,6 +7,7 @@
 #include <weightio/log.hpp>
 #include <weightio/params.hpp>
 #include <weightio/registry.hpp>
+#include <weightio/signals.hpp>
 #include <weightio/tensor.hpp>
 #include <weightio/tree.hpp>
 #include <weightio/version.hpp>
