@@ -53,8 +53,8 @@ void validate(const wio_write_request &r) {
                 "tensor " + quoted_name(name) +
                     ": npz member names must be UTF-8 without NUL characters");
     if (name.size() + 4 > 0xFFFF)
-      sdk::fail(WIO_ERR_UNSUPPORTED_OPTION, "tensor name of " + std::to_string(name.size()) +
-                                                " bytes is too long for a zip member name");
+      sdk::fail(WIO_ERR_UNSUPPORTED_OPTION, "tensor name of " + count_of(name.size(), "byte") +
+                                                " is too long for a zip member name");
     const auto nbytes = sdk::checked_nbytes(t.dtype, t.shape, t.ndim);
     if (!nbytes || *nbytes != t.nbytes || (t.nbytes != 0 && t.data == nullptr))
       sdk::fail(WIO_ERR_INTERNAL,
