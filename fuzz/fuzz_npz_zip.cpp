@@ -1,11 +1,14 @@
 // The ZIP container parser (end records, ZIP64, central directory, local
 // headers). When it accepts an archive, every member's data must lie inside
 // the file, before the central directory, and no two members may overlap:
-// that is what the npz reader relies on before it touches member bytes.
+// that is what the npz reader relies on before it touches member bytes. And
+// no deflated member may declare more than deflate can produce (1032 bytes
+// per compressed byte): the reader allocates by the declared size.
 #include "zip_reader.hpp"
 
 #include <weightio/plugin_sdk.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 
@@ -37,6 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       check(e.data_offset <= size && e.compressed_size <= size - e.data_offset,
             "member data inside the file");
       check(e.local_offset >= prev_end, "members do not overlap");
+      check(e.method != 8 || e.compressed_size > UINT64_MAX / 1032 ||
+                e.uncompressed_size <= e.compressed_size * 1032,
+            "declared size within deflate's ratio");
       prev_end = e.data_offset + e.compressed_size;
     }
   } catch (const sdk::Failure &e) {

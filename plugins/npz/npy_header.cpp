@@ -1,6 +1,7 @@
 #include "npy_header.hpp"
 
 #include "le_bytes.hpp"
+#include "message_text.hpp"
 
 #include <weightio/plugin_sdk.hpp>
 
@@ -207,7 +208,7 @@ private:
       if (!shape.empty() && !comma_after_last)
         fail_here("expected ',' between shape extents");
       if (limits.max_ndim != 0 && shape.size() >= limits.max_ndim)
-        bad("shape has more than " + std::to_string(limits.max_ndim) + " dimensions (the limit)");
+        bad("shape has more than " + count_of(limits.max_ndim, "dimension") + " (the limit)");
       shape.push_back(parse_int());
       skip_ws();
       comma_after_last = peek() == ',';

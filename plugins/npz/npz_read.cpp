@@ -1,6 +1,7 @@
 #include "crc32.hpp"
 #include "deflate.hpp"
 #include "element_order.hpp"
+#include "message_text.hpp"
 #include "npy_header.hpp"
 #include "npz.hpp"
 #include "zip_format.hpp"
@@ -20,9 +21,6 @@ namespace {
 constexpr uint64_t kChunk = uint64_t{1} << 20;
 // Buffers for copies: a cache line, enough for every dtype.
 constexpr uint64_t kBufferAlignment = 64;
-// Deflate's best case is a 258-byte match per ~2 bits: no stream inflates to
-// more than about 1032 times its size.
-constexpr uint64_t kMaxDeflateRatio = 1032;
 
 std::string hex32(uint32_t v) {
   char buf[11];
@@ -69,13 +67,12 @@ public:
 private:
   void check_header_size(const NpyPreamble &pre, uint64_t member_size) const {
     if (pre.header_size > member_size)
-      sdk::invalid_file("the npy header (" + std::to_string(pre.header_size) +
-                        " bytes) runs past the end of the member (" + std::to_string(member_size) +
-                        " bytes)");
+      sdk::invalid_file("the npy header (" + count_of(pre.header_size, "byte") +
+                        ") runs past the end of the member (" + count_of(member_size, "byte") +
+                        ")");
     if (limits_.max_header_bytes != 0 && pre.header_size > limits_.max_header_bytes)
-      sdk::invalid_file("the npy header is " + std::to_string(pre.header_size) +
-                        " bytes, more than the limit of " +
-                        std::to_string(limits_.max_header_bytes));
+      sdk::invalid_file("the npy header is " + count_of(pre.header_size, "byte") +
+                        ", more than the limit of " + std::to_string(limits_.max_header_bytes));
   }
 
   NpyHeader parse_dict(const uint8_t *dict, uint64_t size, uint8_t major) const {
@@ -84,8 +81,8 @@ private:
 
   static void check_data_size(const NpyHeader &h, uint64_t held) {
     if (held != h.data_nbytes)
-      sdk::invalid_file("the npy header describes " + std::to_string(h.data_nbytes) +
-                        " bytes of data but the member holds " + std::to_string(held) +
+      sdk::invalid_file("the npy header describes " + count_of(h.data_nbytes, "byte") +
+                        " of data but the member holds " + std::to_string(held) +
                         (held < h.data_nbytes ? " (short data)" : " (trailing bytes)"));
   }
 
@@ -118,19 +115,15 @@ private:
       emit(sdk::mapped_tensor(h.dtype, name_, h.shape.data(), ndim(h), data_offset, h.data_nbytes));
       return;
     }
-    void *dst = ctx_.alloc(h.data_nbytes, kBufferAlignment, name_);
+    void *dst = alloc(h.data_nbytes);
     convert(h, ctx_.data() + data_offset, dst);
     emit(sdk::buffer_tensor(h.dtype, name_, h.shape.data(), ndim(h), dst, h.data_nbytes));
   }
 
   void read_deflated() {
+    // read_zip_directory refused sizes deflate cannot produce from the
+    // compressed size; inflation below stops at the declared size.
     const uint64_t usize = e_.uncompressed_size;
-    // A zip bomb declares what it inflates to; refuse declarations deflate
-    // cannot even produce before inflating anything.
-    if (usize / kMaxDeflateRatio > e_.compressed_size + 1)
-      sdk::invalid_file("declares " + std::to_string(usize) + " bytes from " +
-                        std::to_string(e_.compressed_size) +
-                        " compressed bytes, more than deflate can produce");
     Inflater inf(ctx_.data() + e_.data_offset, e_.compressed_size);
     Crc32 crc;
 
@@ -148,11 +141,13 @@ private:
                              pre.major);
     check_data_size(h, usize - pre.header_size);
 
-    // Only now, with the size known to match the archive, allocate.
+    // Only now, with the size known to match the archive, allocate: the
+    // host refuses what is over its limit before a byte is inflated. A
+    // member only checked (not wanted) streams through one small buffer.
     void *dst = nullptr;
     std::vector<uint8_t> scratch;
     if (wanted_ && h.data_nbytes != 0)
-      dst = ctx_.alloc(h.data_nbytes, kBufferAlignment, name_);
+      dst = alloc(h.data_nbytes);
     else
       scratch.resize(static_cast<size_t>(std::min(kChunk, h.data_nbytes)));
     for (uint64_t off = 0; off < h.data_nbytes; off += kChunk) {
@@ -164,8 +159,8 @@ private:
         short_stream(pre.header_size + off + got, usize);
     }
     if (!inf.at_end())
-      sdk::invalid_file("inflates to more than its declared size of " + std::to_string(usize) +
-                        " bytes");
+      sdk::invalid_file("inflates to more than its declared size of " + count_of(usize, "byte") +
+                        "; stopped there");
     check_crc(crc.value());
     if (!wanted_)
       return;
@@ -176,7 +171,7 @@ private:
     }
     if (needs_conversion(h)) {
       if (h.fortran_order && !fortran_is_c_order(h.shape)) {
-        void *c_order = ctx_.alloc(h.data_nbytes, kBufferAlignment, name_);
+        void *c_order = alloc(h.data_nbytes);
         convert(h, dst, c_order);
         dst = c_order;
       } else {
@@ -187,8 +182,20 @@ private:
   }
 
   [[noreturn]] static void short_stream(uint64_t got, uint64_t declared) {
-    sdk::invalid_file("inflates to " + std::to_string(got) + " bytes, less than its declared " +
+    sdk::invalid_file("inflates to " + count_of(got, "byte") + ", less than its declared " +
                       std::to_string(declared));
+  }
+
+  // The host's memory for the tensor. A refusal (over LoadLimits'
+  // max_alloc_bytes, or out of memory) names the size the member declares.
+  void *alloc(uint64_t size) const {
+    try {
+      return ctx_.alloc(size, kBufferAlignment, name_);
+    } catch (const sdk::Failure &f) {
+      sdk::fail(f.status(), "needs " + count_of(size, "byte") +
+                                " of memory for its data; the host refused them (over its "
+                                "allocation limit, or out of memory)");
+    }
   }
 
   static bool needs_conversion(const NpyHeader &h) {
@@ -243,9 +250,9 @@ void read_npz(const wio_read_request &r) {
         MemberReader(ctx, limits, e, std::move(tensor), wanted).run();
     } catch (const sdk::Failure &f) {
       // The host's own failures carry no text (it kept the reason).
-      if (f.status() != WIO_ERR_INVALID_FILE || *f.what() == '\0')
+      if (*f.what() == '\0')
         throw;
-      sdk::invalid_file("member " + sdk::quoted(e.name) + ": " + f.what());
+      sdk::fail(f.status(), "member " + quoted_name(e.name) + ": " + f.what());
     }
     ctx.progress(e.data_offset + e.compressed_size, ctx.size());
   }

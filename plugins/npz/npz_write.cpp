@@ -1,6 +1,7 @@
 #include "cp437.hpp"
 #include "crc32.hpp"
 #include "deflate_pipeline.hpp"
+#include "message_text.hpp"
 #include "npy_header.hpp"
 #include "npz.hpp"
 #include "zip_writer.hpp"
@@ -44,20 +45,20 @@ void validate(const wio_write_request &r) {
     const std::string_view name = sdk::view(t.name);
     if (!npy_descr(t.dtype))
       sdk::fail(WIO_ERR_UNSUPPORTED_DTYPE,
-                "tensor " + sdk::quoted(name) + ": npz cannot hold dtype " + dtype_label(t.dtype));
+                "tensor " + quoted_name(name) + ": npz cannot hold dtype " + dtype_label(t.dtype));
     // Python's zipfile cuts names at a NUL and decodes flagged names as
     // strict UTF-8: such names would not come back as written.
     if (name.find('\0') != std::string_view::npos || !valid_utf8(name))
       sdk::fail(WIO_ERR_UNSUPPORTED_OPTION,
-                "tensor " + sdk::quoted(name) +
+                "tensor " + quoted_name(name) +
                     ": npz member names must be UTF-8 without NUL characters");
     if (name.size() + 4 > 0xFFFF)
-      sdk::fail(WIO_ERR_UNSUPPORTED_OPTION, "tensor name of " + std::to_string(name.size()) +
-                                                " bytes is too long for a zip member name");
+      sdk::fail(WIO_ERR_UNSUPPORTED_OPTION, "tensor name of " + count_of(name.size(), "byte") +
+                                                " is too long for a zip member name");
     const auto nbytes = sdk::checked_nbytes(t.dtype, t.shape, t.ndim);
     if (!nbytes || *nbytes != t.nbytes || (t.nbytes != 0 && t.data == nullptr))
       sdk::fail(WIO_ERR_INTERNAL,
-                "tensor " + sdk::quoted(name) + ": byte size does not match its shape and dtype");
+                "tensor " + quoted_name(name) + ": byte size does not match its shape and dtype");
   }
 }
 

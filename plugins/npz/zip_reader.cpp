@@ -2,6 +2,7 @@
 
 #include "cp437.hpp"
 #include "le_bytes.hpp"
+#include "message_text.hpp"
 #include "zip_format.hpp"
 
 #include <weightio/plugin_sdk.hpp>
@@ -13,10 +14,11 @@ namespace weightio::npz {
 namespace {
 
 struct Directory {
-  uint64_t count;
+  uint64_t count; // as declared; informational (see read_zip_directory)
   uint64_t size;
   uint64_t offset;
-  uint64_t end; // where the directory must end: the first end record
+  uint64_t end;       // where the directory must end: the first end record
+  const char *record; // which end record the values come from, for messages
 };
 
 [[noreturn]] void not_zip(const std::string &why) {
@@ -24,7 +26,11 @@ struct Directory {
 }
 
 [[noreturn]] void bad_member(const std::string &name, const std::string &why) {
-  sdk::invalid_file("member " + sdk::quoted(name) + ": " + why);
+  sdk::invalid_file("member " + quoted_name(name) + ": " + why);
+}
+
+std::string bytes_at(uint64_t size, uint64_t offset) {
+  return count_of(size, "byte") + " at offset " + std::to_string(offset);
 }
 
 // Finds the end-of-central-directory record: the last signature in the final
@@ -48,9 +54,8 @@ Directory read_end_records(std::span<const uint8_t> f) {
   const uint64_t eocd = find_end_record(f);
   const uint8_t *e = &f[eocd];
   const uint16_t disk = load_le<uint16_t>(e + 4), cd_disk = load_le<uint16_t>(e + 6);
-  Directory d{load_le<uint16_t>(e + 10), load_le<uint32_t>(e + 12), load_le<uint32_t>(e + 16),
-              eocd};
-  const uint16_t disk_count = load_le<uint16_t>(e + 8);
+  Directory d{load_le<uint16_t>(e + 10), load_le<uint32_t>(e + 12), load_le<uint32_t>(e + 16), eocd,
+              "the end record"};
   const bool has_locator =
       eocd >= zip::kZip64LocatorSize &&
       load_le<uint32_t>(&f[eocd - zip::kZip64LocatorSize]) == zip::kZip64LocatorSig;
@@ -66,21 +71,29 @@ Directory read_end_records(std::span<const uint8_t> f) {
     const uint8_t *z = &f[end64];
     if (load_le<uint32_t>(z + 16) != 0 || load_le<uint32_t>(z + 20) != 0)
       not_zip("multi-disk archives are not supported");
-    d = {load_le<uint64_t>(z + 32), load_le<uint64_t>(z + 40), load_le<uint64_t>(z + 48), end64};
-    if (load_le<uint64_t>(z + 24) != d.count)
-      not_zip("multi-disk archives are not supported");
+    d = {load_le<uint64_t>(z + 32), load_le<uint64_t>(z + 40), load_le<uint64_t>(z + 48), end64,
+         "the ZIP64 end record"};
   } else {
-    if (disk != 0 || cd_disk != 0 || disk_count != d.count)
+    // The entry counts are not checked: like Python's zipfile, the reader
+    // takes the members from the directory itself (see read_zip_directory).
+    if (disk != 0 || cd_disk != 0)
       not_zip("multi-disk archives are not supported");
-    if (d.count == zip::kMax16 || d.size == zip::kMax32 || d.offset == zip::kMax32)
+    if (d.size == zip::kMax32 || d.offset == zip::kMax32)
       not_zip("the end record needs ZIP64 values but there is no ZIP64 record");
   }
-  if (d.offset > d.end || d.end - d.offset < d.size)
-    not_zip("the central directory lies outside the file (offset " + std::to_string(d.offset) +
-            ", size " + std::to_string(d.size) + ", file size " + std::to_string(f.size()) + ")");
-  if (d.count > d.size / zip::kCentralHeaderSize)
-    not_zip("the end record claims " + std::to_string(d.count) +
-            " members, more than the central directory can hold");
+  // The directory ends where the end record begins (APPNOTE 4.3.6, and what
+  // zipfile assumes when it locates it). A directory said to lie elsewhere
+  // would leave members unread or read other bytes as entries: refused.
+  if (d.offset > f.size() || f.size() - d.offset < d.size)
+    not_zip("the central directory lies outside the file: " + std::string(d.record) +
+            " gives it as " + bytes_at(d.size, d.offset) + ", in a file of " +
+            count_of(f.size(), "byte"));
+  if (d.offset + d.size != d.end)
+    not_zip(std::string(d.record) +
+            " and the central directory disagree: it gives the directory as " +
+            bytes_at(d.size, d.offset) + ", ending at offset " + std::to_string(d.offset + d.size) +
+            ", but the directory must end where " + d.record + " begins, at offset " +
+            std::to_string(d.end));
   return d;
 }
 
@@ -126,40 +139,107 @@ std::string decode_name(std::string_view raw, uint16_t flags) {
   return cp437_to_utf8(raw);
 }
 
+// Walks the directory's records without decoding them: how many there
+// really are, whatever the end record counts.
+uint64_t count_entries(std::span<const uint8_t> f, const Directory &d) {
+  uint64_t n = 0;
+  const uint64_t cd_end = d.offset + d.size;
+  for (uint64_t p = d.offset; p < cd_end; ++n) {
+    if (cd_end - p < zip::kCentralHeaderSize ||
+        load_le<uint32_t>(&f[p]) != zip::kCentralHeaderSig) {
+      if (n == 0)
+        not_zip("no central directory entry at offset " + std::to_string(d.offset) + ", where " +
+                d.record + " puts the directory (" + count_of(d.size, "byte") +
+                "): its offset or size is wrong");
+      not_zip("central directory entry " + std::to_string(n) + " (at offset " + std::to_string(p) +
+              ") is missing or corrupt; " + d.record + " gives the directory " +
+              bytes_at(d.size, d.offset));
+    }
+    const uint64_t record = uint64_t{zip::kCentralHeaderSize} + load_le<uint16_t>(&f[p + 28]) +
+                            load_le<uint16_t>(&f[p + 30]) + load_le<uint16_t>(&f[p + 32]);
+    if (cd_end - p < record)
+      not_zip("central directory entry " + std::to_string(n) + " runs past the directory (" +
+              bytes_at(d.size, d.offset) + ")");
+    p += record;
+  }
+  return n;
+}
+
+// The most bytes one byte of a raw deflate stream can inflate to. Every
+// output byte comes from a literal or from a match (RFC 1951 3.2.5) of at
+// most 258 bytes, coded as a length symbol and a distance symbol; a used
+// symbol's Huffman code is at least 1 bit long (a code length of 0 means
+// "unused", 3.2.7), so a match costs at least 2 bits and yields at most 129
+// bytes a bit, 8 * 129 = 1032 a byte. Literals (at least 1 bit for 1 byte),
+// stored blocks (5 bytes of header), block headers and end-of-block codes
+// only lower that. The inflater is handed exactly the member's compressed
+// bytes, so its output is bounded by 1032 times their count; zlib reaches
+// about 1030:1 on zeros.
+constexpr uint64_t kMaxDeflateRatio = 1032;
+
+void check_inflated_size(const ZipEntry &e) {
+  if (e.method != zip::kMethodDeflate)
+    return;
+  const bool possible = e.compressed_size > UINT64_MAX / kMaxDeflateRatio ||
+                        e.uncompressed_size <= e.compressed_size * kMaxDeflateRatio;
+  if (!possible)
+    bad_member(e.name, "declares " + count_of(e.uncompressed_size, "byte") + " inflated from " +
+                           count_of(e.compressed_size, "compressed byte") +
+                           ", more than deflate can produce (at most " +
+                           std::to_string(kMaxDeflateRatio) +
+                           " bytes per compressed byte); refused before inflating anything");
+}
+
+// A local header signature where no member's data lies is a member the
+// central directory does not list: refused rather than silently skipped.
+// Checked at the start of each gap, and after a data descriptor (flag bit
+// 3: 12 to 24 bytes, with or without its signature) where one may follow.
+void check_unlisted(std::span<const uint8_t> f, uint64_t gap_start, uint64_t gap_end,
+                    bool after_descriptor, uint64_t listed) {
+  for (const uint64_t skip : {0, 12, 16, 20, 24}) {
+    if (skip != 0 && !after_descriptor)
+      break;
+    const uint64_t p = gap_start + skip;
+    if (p < gap_end && gap_end - p >= zip::kLocalHeaderSize &&
+        load_le<uint32_t>(&f[p]) == zip::kLocalHeaderSig)
+      not_zip("a member's local header at offset " + std::to_string(p) +
+              " is not in the central directory, which lists " + count_of(listed, "member") +
+              " (the end records and the directory disagree, or the directory was cut)");
+  }
+}
+
 } // namespace
 
 std::vector<ZipEntry> read_zip_directory(std::span<const uint8_t> f, const ZipLimits &limits) {
   const Directory d = read_end_records(f);
   if (limits.max_directory_bytes != 0 && d.size > limits.max_directory_bytes)
-    sdk::invalid_file("the central directory is " + std::to_string(d.size) +
-                      " bytes, more than the limit of " +
-                      std::to_string(limits.max_directory_bytes));
-  if (limits.max_entries != 0 && d.count > limits.max_entries)
-    sdk::invalid_file("the archive has " + std::to_string(d.count) +
-                      " members, more than the limit of " + std::to_string(limits.max_entries));
+    sdk::invalid_file("the central directory is " + count_of(d.size, "byte") +
+                      ", more than the limit of " + std::to_string(limits.max_directory_bytes));
+  // The members are what the directory holds, whatever the end record
+  // counts: Python's zipfile (so numpy.load) never reads the count, and
+  // writers that wrap it at 65535 exist. The count is only a hint here.
+  const uint64_t count = count_entries(f, d);
+  if (limits.max_entries != 0 && count > limits.max_entries)
+    sdk::invalid_file("the archive has " + count_of(count, "member") + ", more than the limit of " +
+                      std::to_string(limits.max_entries));
 
   std::vector<ZipEntry> entries;
-  entries.reserve(d.count);
+  entries.reserve(count);
   uint64_t p = d.offset;
-  const uint64_t cd_end = d.offset + d.size;
-  for (uint64_t i = 0; i < d.count; ++i) {
-    if (cd_end - p < zip::kCentralHeaderSize || load_le<uint32_t>(&f[p]) != zip::kCentralHeaderSig)
-      not_zip("central directory entry " + std::to_string(i) + " is missing or corrupt");
+  for (uint64_t i = 0; i < count; ++i) {
+    // count_entries checked each record's signature and length.
     const uint8_t *h = &f[p];
     const uint16_t name_len = load_le<uint16_t>(h + 28);
     const uint16_t extra_len = load_le<uint16_t>(h + 30);
     const uint16_t comment_len = load_le<uint16_t>(h + 32);
     const uint64_t record = uint64_t{zip::kCentralHeaderSize} + name_len + extra_len + comment_len;
-    if (cd_end - p < record)
-      not_zip("central directory entry " + std::to_string(i) + " runs past the directory");
     const std::string_view raw_name(reinterpret_cast<const char *>(h + 46), name_len);
     ZipEntry e;
     e.flags = load_le<uint16_t>(h + 8);
     e.name = decode_name(raw_name, e.flags);
     if (limits.max_name_bytes != 0 && name_len > limits.max_name_bytes)
-      bad_member(e.name.substr(0, 64) + "...", "the name is longer than the limit of " +
-                                                   std::to_string(limits.max_name_bytes) +
-                                                   " bytes");
+      bad_member(e.name,
+                 "the name is longer than the limit of " + count_of(limits.max_name_bytes, "byte"));
     if (e.name.find('\0') != std::string::npos)
       bad_member(e.name, "the name contains a NUL byte");
     e.method = load_le<uint16_t>(h + 10);
@@ -179,6 +259,7 @@ std::vector<ZipEntry> read_zip_directory(std::span<const uint8_t> f, const ZipLi
     if (e.method == zip::kMethodStored && e.compressed_size != e.uncompressed_size)
       bad_member(e.name, "stored, but its compressed size " + std::to_string(e.compressed_size) +
                              " differs from its size " + std::to_string(e.uncompressed_size));
+    check_inflated_size(e);
 
     // The local header repeats the name; its extra field may differ (it
     // holds the alignment padding), so the data offset comes from it.
@@ -191,8 +272,7 @@ std::vector<ZipEntry> read_zip_directory(std::span<const uint8_t> f, const ZipLi
     const uint16_t local_extra_len = load_le<uint16_t>(&f[lo + 28]);
     e.data_offset = lo + zip::kLocalHeaderSize + local_name_len + local_extra_len;
     if (e.data_offset > d.offset || d.offset - e.data_offset < e.compressed_size)
-      bad_member(e.name, "its data (" + std::to_string(e.compressed_size) + " bytes at offset " +
-                             std::to_string(e.data_offset) +
+      bad_member(e.name, "its data (" + bytes_at(e.compressed_size, e.data_offset) +
                              ") runs past the end of the archive's data");
     if (local_name_len != name_len ||
         std::string_view(reinterpret_cast<const char *>(&f[lo + 30]), name_len) != raw_name)
@@ -205,11 +285,17 @@ std::vector<ZipEntry> read_zip_directory(std::span<const uint8_t> f, const ZipLi
 
   std::sort(entries.begin(), entries.end(),
             [](const ZipEntry &a, const ZipEntry &b) { return a.local_offset < b.local_offset; });
-  for (size_t i = 1; i < entries.size(); ++i) {
-    const ZipEntry &prev = entries[i - 1];
-    if (entries[i].local_offset < prev.data_offset + prev.compressed_size)
-      bad_member(entries[i].name, "it overlaps member " + sdk::quoted(prev.name));
+  uint64_t gap_start = 0;
+  bool after_descriptor = false;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const ZipEntry &e = entries[i];
+    if (i > 0 && e.local_offset < gap_start)
+      bad_member(e.name, "it overlaps member " + quoted_name(entries[i - 1].name));
+    check_unlisted(f, gap_start, e.local_offset, after_descriptor, entries.size());
+    gap_start = e.data_offset + e.compressed_size;
+    after_descriptor = (e.flags & zip::kFlagDataDescriptor) != 0;
   }
+  check_unlisted(f, gap_start, d.offset, after_descriptor, entries.size());
   return entries;
 }
 

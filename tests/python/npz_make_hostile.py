@@ -102,8 +102,6 @@ write("data_past_end.npz", build([{"name": "a.npy", "data": ok, "csize": len(ok)
 # The end record puts the central directory outside the file.
 write("directory_outside.npz", build([{"name": "a.npy", "data": ok}],
                                      {"offset": 1 << 28}))
-# The end record claims more entries than the directory can hold.
-write("too_many_entries.npz", build([{"name": "a.npy", "data": ok}], {"count": 60000}))
 write("not_npy_member.npz", build([{"name": "readme.txt", "data": b"hello"}]))
 write("encrypted_member.npz", build([{"name": "a.npy", "data": ok, "flags": 1}]))
 write("bzip2_member.npz", build([{"name": "a.npy", "data": ok, "method": 12}]))

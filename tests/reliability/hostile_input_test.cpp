@@ -147,10 +147,12 @@ TEST(HostileInput, TensorCountLimitBothFormats) {
     const auto file = zip_file(m);
     expect_refused(file, "npz", "10", ten);
     EXPECT_EQ(load_bytes(file, "npz").size(), 50u);
-    // The end record claims 65534 members in a directory that holds one.
+    // The end record claims 65534 members in a directory that holds one:
+    // the directory decides, as in Python's zipfile (plugins/npz/README.md);
+    // tests/npz/npz_directory_disagreement_test.cpp has the other cases.
     wrel::ZipLies lies;
     lies.count = 65534;
-    expect_refused(zip_file({m[0]}, lies), "npz", "members");
+    EXPECT_EQ(load_bytes(zip_file({m[0]}, lies), "npz").size(), 1u);
   }
 }
 
