@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace weightio {
 
@@ -24,6 +25,9 @@ public:
   Metadata metadata;
   // Name of the format that read the file ("npz", "safetensors", ...).
   std::string format;
+  // Things the load accepted but found wrong (also logged), such as a sharded
+  // checkpoint's index whose total_size disagrees with its shards.
+  std::vector<std::string> warnings;
   // Views of every tensor, for saving what was loaded.
   FlatParams views() const;
 };
