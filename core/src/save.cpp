@@ -3,6 +3,7 @@
 #include "log_internal.hpp"
 #include "plugin_call.hpp"
 #include "registry_internal.hpp"
+#include "sharded_save.hpp"
 
 #include <weightio/error.hpp>
 #include <weightio/io.hpp>
@@ -107,6 +108,8 @@ void run_writer(const ResolvedFormat &fmt, const FlatParams &params, const SaveO
 } // namespace
 
 void save_weights(const fs::path &path, const FlatParams &params, const SaveOptions &options) {
+  if (options.max_shard_bytes != 0 || has_sharded_state(path))
+    return save_sharded(path, params, options);
   const std::string file = path.string();
   ResolvedFormat fmt = resolve_format(path, options.format, Need::Write);
   check_capabilities(fmt.format->info, *fmt.plugin, params, options, file);

@@ -32,6 +32,16 @@ struct SaveOptions {
   bool durable = true;
   // Container formats: write 64-bit (ZIP64) records even when not needed.
   bool force_zip64 = false;
+  // Over 0: save a sharded checkpoint as Hugging Face transformers does.
+  // save_weights("out/model.safetensors") writes out/model-00001-of-0000N.
+  // safetensors ... and out/model.safetensors.index.json, filling shards in
+  // insertion order by huggingface_hub's rule (a tensor that would take the
+  // open shard over the limit starts a new one; a tensor over the limit gets
+  // a shard of its own). When everything fits in one shard, out/model.
+  // safetensors alone is written. `metadata` goes into every shard. The set
+  // replaces the previous checkpoint of that stem (sharded or not) as a
+  // whole: see docs/RELIABILITY.md, "Sharded checkpoints". 0 = one file.
+  uint64_t max_shard_bytes = 0;
   ProgressFn progress;
 };
 
