@@ -1,8 +1,10 @@
-// weightio convert IN OUT [--compress[=LEVEL]] [--metadata KEY=VALUE]... [--format NAME] [--force]
+// weightio convert IN OUT [--compress[=LEVEL]] [--metadata KEY=VALUE]... [--format NAME]
+//                 [--max-shard-size SIZE] [--force]
 #include "commands.hpp"
 #include "errors.hpp"
 #include "file_size.hpp"
 #include "progress.hpp"
+#include "size_arg.hpp"
 
 #include <weightio/weightio.hpp>
 
@@ -21,7 +23,8 @@ namespace {
 struct ConvertOptions {
   std::string in, out, format;
   std::vector<std::string> metadata;
-  std::string compress; // empty: not given; "default": given without a level
+  std::string compress;       // empty: not given; "default": given without a level
+  std::string max_shard_size; // empty: one output file
   bool force = false;
 };
 
@@ -57,12 +60,25 @@ std::optional<weightio::FormatInfo> output_format(const ConvertOptions &o) {
 
 int run(const ConvertOptions &o) {
   const weightio::Metadata extra = parse_metadata(o.metadata);
-  std::error_code ec;
-  const auto out_status = fs::symlink_status(o.out, ec);
-  // When the path can't even be examined (ec set), the save reports why.
-  if (!o.force && !ec && out_status.type() != fs::file_type::not_found)
-    throw CliError(kExitFailure,
-                   "'" + o.out + "' exists; refusing to overwrite it (use --force to replace it)");
+  uint64_t max_shard_bytes = 0;
+  if (!o.max_shard_size.empty()) {
+    const auto size = parse_size(o.max_shard_size);
+    if (!size)
+      throw CliError(kExitFailure, "--max-shard-size '" + o.max_shard_size +
+                                       "' is not a size (bytes, or a number with KB, MB, GB, TB, "
+                                       "KiB, MiB, GiB or TiB)");
+    max_shard_bytes = *size;
+  }
+  // A sharded output replaces OUT's index and shards as well as OUT itself.
+  for (const std::string &existing : {o.out, o.out + ".index.json"}) {
+    std::error_code ec;
+    const auto out_status = fs::symlink_status(existing, ec);
+    // When the path can't even be examined (ec set), the save reports why.
+    if (!o.force && !ec && out_status.type() != fs::file_type::not_found)
+      throw CliError(kExitFailure, "'" + existing +
+                                       "' exists; refusing to overwrite it (use --force to "
+                                       "replace it)");
+  }
 
   weightio::LoadOptions lo;
   ProgressBar load_bar("reading " + o.in, file_size_or_zero(o.in));
@@ -73,6 +89,7 @@ int run(const ConvertOptions &o) {
   const auto fmt = output_format(o);
   weightio::SaveOptions so;
   so.format = o.format;
+  so.max_shard_bytes = max_shard_bytes;
   so.compression = o.compress.empty() ? 0 : compression_level(o.compress).value_or(-1);
   // What the input holds goes over when the output can hold it; what the
   // user asked for explicitly goes to save_weights regardless, so that a
@@ -111,7 +128,10 @@ Command add_convert(CLI::App &parent) {
   auto o = std::make_shared<ConvertOptions>();
   auto *app = parent.add_subcommand(
       "convert", "Load IN and save its tensors (and metadata, where OUT's format holds it) to OUT");
-  app->add_option("IN", o->in, "The input weights file")->required()->type_name("PATH");
+  app->add_option("IN", o->in,
+                  "The input weights file, or a sharded checkpoint's *.index.json or folder")
+      ->required()
+      ->type_name("PATH");
   app->add_option("OUT", o->out, "The output file; its extension picks the format")
       ->required()
       ->type_name("PATH");
@@ -140,7 +160,12 @@ Command add_convert(CLI::App &parent) {
                   "Output format by name (npz, safetensors, ...) when OUT's extension doesn't "
                   "name one")
       ->type_name("NAME");
-  app->add_flag("-f,--force", o->force, "Replace OUT if it exists");
+  app->add_option("--max-shard-size", o->max_shard_size,
+                  "Shard the output as Hugging Face transformers does (OUT's stem-0000i-of-0000N "
+                  "files plus OUT.index.json) with at most SIZE bytes of tensors per shard: "
+                  "bytes, or KB/MB/GB/TB (powers of 1000), KiB/MiB/GiB/TiB (powers of 1024)")
+      ->type_name("SIZE");
+  app->add_flag("-f,--force", o->force, "Replace OUT (and its index and shards) if it exists");
   return {app, [o] { return run(*o); }};
 }
 

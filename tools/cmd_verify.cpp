@@ -32,7 +32,10 @@ Command add_verify(CLI::App &parent) {
   auto file = std::make_shared<std::string>();
   auto *app = parent.add_subcommand(
       "verify", "Check a weights file fully (structure, limits, every CRC); exit 1 if invalid");
-  app->add_option("FILE", *file, "The weights file")->required()->type_name("PATH");
+  app->add_option("FILE", *file,
+                  "The weights file, or a sharded checkpoint's *.index.json or folder")
+      ->required()
+      ->type_name("PATH");
   return {app, [file] { return run(*file); }};
 }
 
