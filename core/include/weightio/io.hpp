@@ -81,6 +81,10 @@ struct LoadOptions {
 // (plugin, disk, cancel, exception) the previous file is untouched and the
 // temporary file removed. A symlink at `path` stays; the file it points to is
 // replaced. The new file gets the old file's permissions, or the umask's.
+// A sharded save (max_shard_bytes, or any save to a stem that has an index
+// beside it) instead replaces the checkpoint's names, symlinks included (a
+// link into a shared cache is never written through), and its new files get
+// the umask's permissions.
 // Throws PluginError (unknown format), UnsupportedError (dtype or option the
 // format can't hold), IoError, Error.
 void save_weights(const std::filesystem::path &path, const FlatParams &params,
