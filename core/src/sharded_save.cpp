@@ -363,6 +363,9 @@ void save_sharded(const fs::path &path, const FlatParams &params, const SaveOpti
 
     if (sharded)
       write_new_file(name.dir / staged_index, index_text, o.durable, path);
+    // Every staged name durable before the record that trusts them is.
+    if (o.durable)
+      fsync_dir(name.dir, path);
     step("staged");
 
     record.entry = sharded ? name.index() : name.single();
