@@ -1,4 +1,5 @@
-// weightio convert IN OUT [--compress[=LEVEL]] [--metadata KEY=VALUE]... [--format NAME] [--force]
+// weightio convert IN OUT [--compress[=LEVEL]] [--metadata KEY=VALUE]... [--format NAME]
+//                 [--max-shard-size SIZE] [--force]
 #include "commands.hpp"
 #include "errors.hpp"
 #include "file_size.hpp"
@@ -6,6 +7,7 @@
 #include "human.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
+#include "size_arg.hpp"
 
 #include <weightio/weightio.hpp>
 
@@ -24,7 +26,8 @@ namespace {
 struct ConvertOptions {
   std::string in, out, format;
   std::vector<std::string> metadata;
-  std::string compress; // empty: not given; "default": given without a level
+  std::string compress;       // empty: not given; "default": given without a level
+  std::string max_shard_size; // empty: one output file
   bool force = false;
   std::vector<std::string> options; // --option NAME=VALUE for OUT's format
   FormatFlags input;
@@ -56,7 +59,8 @@ std::optional<weightio::FormatInfo> output_format(const ConvertOptions &o) {
   }
 }
 
-void load_and_save(const ConvertOptions &o, const weightio::Metadata &extra) {
+void load_and_save(const ConvertOptions &o, const weightio::Metadata &extra,
+                   uint64_t max_shard_bytes) {
   weightio::LoadOptions lo;
   // --plugin settles conflicts for both files; it does not override IN's
   // extension, which may name another format than OUT's.
@@ -69,6 +73,7 @@ void load_and_save(const ConvertOptions &o, const weightio::Metadata &extra) {
   const auto fmt = output_format(o);
   weightio::SaveOptions so;
   so.format = o.format;
+  so.max_shard_bytes = max_shard_bytes;
   so.compression = o.compress.empty() ? 0 : compression_level(o.compress).value_or(-1);
   so.format_options = parse_pairs(o.options, "--option");
   // What the input holds goes over when the output can hold it; what the
@@ -117,13 +122,28 @@ CliError interrupted_error(int sig, const std::string &what) {
 
 int run(const ConvertOptions &o) {
   const weightio::Metadata extra = parse_metadata(o.metadata);
-  std::error_code ec;
-  const auto out_status = fs::symlink_status(o.out, ec);
-  const bool out_exists = !ec && out_status.type() != fs::file_type::not_found;
-  // When the path can't even be examined (ec set), the save reports why.
-  if (!o.force && out_exists)
-    throw CliError(kExitFailure,
-                   "'" + o.out + "' exists; refusing to overwrite it (use --force to replace it)");
+  uint64_t max_shard_bytes = 0;
+  if (!o.max_shard_size.empty()) {
+    const auto size = parse_size(o.max_shard_size);
+    if (!size)
+      throw CliError(kExitFailure, "--max-shard-size '" + o.max_shard_size +
+                                       "' is not a size (bytes, or a number with KB, MB, GB, TB, "
+                                       "KiB, MiB, GiB or TiB)");
+    max_shard_bytes = *size;
+  }
+  // A sharded output replaces OUT's index and shards as well as OUT itself.
+  bool out_exists = false;
+  for (const std::string &existing : {o.out, o.out + ".index.json"}) {
+    std::error_code ec;
+    const auto status = fs::symlink_status(existing, ec);
+    // When the path can't even be examined (ec set), the save reports why.
+    const bool exists = !ec && status.type() != fs::file_type::not_found;
+    out_exists = out_exists || exists;
+    if (!o.force && exists)
+      throw CliError(kExitFailure, "'" + existing +
+                                       "' exists; refusing to overwrite it (use --force to "
+                                       "replace it)");
+  }
   const std::string untouched =
       "'" + o.out + "' " + (out_exists ? "is unchanged" : "was not created");
 
@@ -137,7 +157,7 @@ int run(const ConvertOptions &o) {
   // save then removes its temporary file and leaves the old file as it was.
   InterruptScope interrupts;
   try {
-    load_and_save(o, extra);
+    load_and_save(o, extra, max_shard_bytes);
   } catch (const weightio::Error &e) {
     if (const int sig = interrupted(); sig != 0 && e.code() == weightio::ErrorCode::Cancelled)
       throw interrupted_error(sig, "the temporary file was removed and " + untouched);
@@ -155,7 +175,10 @@ Command add_convert(CLI::App &parent) {
   auto o = std::make_shared<ConvertOptions>();
   auto *app = parent.add_subcommand(
       "convert", "Load IN and save its tensors (and metadata, where OUT's format holds it) to OUT");
-  app->add_option("IN", o->in, "The input weights file")->required()->type_name("PATH");
+  app->add_option("IN", o->in,
+                  "The input weights file, or a sharded checkpoint's *.index.json or folder")
+      ->required()
+      ->type_name("PATH");
   app->add_option("OUT", o->out, "The output file; its extension picks the format")
       ->required()
       ->type_name("PATH");
@@ -184,7 +207,12 @@ Command add_convert(CLI::App &parent) {
                   "Output format by name (npz, safetensors, ...) when OUT's extension doesn't "
                   "name one")
       ->type_name("NAME");
-  app->add_flag("-f,--force", o->force, "Replace OUT if it exists");
+  app->add_option("--max-shard-size", o->max_shard_size,
+                  "Shard the output as Hugging Face transformers does (OUT's stem-0000i-of-0000N "
+                  "files plus OUT.index.json) with at most SIZE bytes of tensors per shard: "
+                  "bytes, or KB/MB/GB/TB (powers of 1000), KiB/MiB/GiB/TiB (powers of 1024)")
+      ->type_name("SIZE");
+  app->add_flag("-f,--force", o->force, "Replace OUT (and its index and shards) if it exists");
   app->add_option("--option", o->options,
                   "A save option of OUT's format (repeatable; `weightio plugins` lists them)")
       ->type_name("NAME=VALUE")

@@ -132,8 +132,12 @@ Command add_diff(CLI::App &parent) {
   auto o = std::make_shared<DiffOptions>();
   auto *app = parent.add_subcommand(
       "diff", "Compare the tensors of two files (any formats); exit 1 if they differ");
-  app->add_option("A", o->a, "The first weights file")->required()->type_name("PATH");
-  app->add_option("B", o->b, "The second weights file")->required()->type_name("PATH");
+  app->add_option("A", o->a, "The first weights file (or a sharded checkpoint's index or folder)")
+      ->required()
+      ->type_name("PATH");
+  app->add_option("B", o->b, "The second weights file (or index or folder)")
+      ->required()
+      ->type_name("PATH");
   add_input_flags(app, o->input);
   app->add_option("--atol", o->tol.atol,
                   "Absolute tolerance: equal when |a - b| <= atol + rtol * |b| (numpy.allclose)")

@@ -1,4 +1,4 @@
-// weightio inspect FILE [--json] [--hash]
+// weightio inspect FILE|INDEX|FOLDER [--json] [--hash]
 #include "commands.hpp"
 #include "errors.hpp"
 #include "file_size.hpp"
@@ -44,10 +44,23 @@ std::vector<std::string> tensor_hashes(const weightio::Weights &w, const std::st
 }
 
 void print_json_report(const InspectOptions &o, const weightio::Weights &w,
+                       const weightio::CheckpointLayout &layout,
                        const std::vector<std::string> &hashes) {
   nlohmann::ordered_json j;
   j["file"] = o.file;
   j["format"] = w.format;
+  if (layout.sharded) {
+    j["index"] = layout.entry.string();
+    j["index_metadata"] = nlohmann::ordered_json::object();
+    for (const auto &[k, v] : layout.index_metadata)
+      j["index_metadata"][k] = v;
+    j["shards"] = nlohmann::ordered_json::array();
+    for (const auto &s : layout.shards)
+      j["shards"].push_back(
+          {{"file", s.file}, {"tensors", s.tensors.size()}, {"bytes", s.file_bytes}});
+  }
+  if (!w.warnings.empty())
+    j["warnings"] = w.warnings;
   j["metadata"] = metadata_json(w.metadata);
   j["tensors"] = nlohmann::ordered_json::array();
   size_t i = 0;
@@ -66,8 +79,30 @@ void print_json_report(const InspectOptions &o, const weightio::Weights &w,
   print_json(std::cout, j, 2);
 }
 
+// The index's metadata and one row per shard: file, tensors, bytes.
+void print_shards(const weightio::CheckpointLayout &layout) {
+  std::cout << "index     " << printable(layout.entry.string()) << '\n';
+  bool first = true;
+  for (const auto &[k, v] : layout.index_metadata) {
+    std::cout << (first ? "index md  " : "          ") << printable(k) << " = " << printable(v)
+              << '\n';
+    first = false;
+  }
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"shard", "tensors", "bytes"});
+  uint64_t bytes = 0;
+  for (const auto &s : layout.shards) {
+    rows.push_back({printable(s.file), grouped(s.tensors.size()), grouped(s.file_bytes)});
+    bytes += s.file_bytes;
+  }
+  std::cout << '\n';
+  print_table(std::cout, rows, {false, true, true});
+  std::cout << layout.shards.size() << " shards, " << grouped(bytes) << " bytes ("
+            << human_bytes(bytes) << ")\n\n";
+}
+
 void print_text(const InspectOptions &o, const weightio::Weights &w,
-                const std::vector<std::string> &hashes) {
+                const weightio::CheckpointLayout &layout, const std::vector<std::string> &hashes) {
   std::cout << "file      " << printable(o.file) << '\n';
   std::cout << "format    " << printable(w.format) << '\n';
   if (w.metadata.empty()) {
@@ -81,6 +116,8 @@ void print_text(const InspectOptions &o, const weightio::Weights &w,
     }
   }
   std::cout << '\n';
+  if (layout.sharded)
+    print_shards(layout);
 
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"name", "dtype", "shape", "bytes"});
@@ -112,11 +149,12 @@ int run(const InspectOptions &o) {
   bar.finish();
   for (const auto &m : w.warnings)
     warn("inspect", "'" + o.file + "': " + m);
+  const auto layout = weightio::describe_checkpoint(o.file);
   const auto hashes = o.hash ? tensor_hashes(w, o.file) : std::vector<std::string>{};
   if (o.json)
-    print_json_report(o, w, hashes);
+    print_json_report(o, w, layout, hashes);
   else
-    print_text(o, w, hashes);
+    print_text(o, w, layout, hashes);
   return 0;
 }
 
@@ -126,13 +164,16 @@ Command add_inspect(CLI::App &parent) {
   auto o = std::make_shared<InspectOptions>();
   auto *app = parent.add_subcommand(
       "inspect", "Show a weights file's format, metadata and tensors (name, dtype, shape, bytes)");
-  app->add_option("FILE", o->file, "The weights file (.npz, .safetensors, ...)")
+  app->add_option("FILE", o->file,
+                  "The weights file (.npz, .safetensors, ...), or a sharded checkpoint's "
+                  "*.index.json or folder (adds the index metadata and a shard table)")
       ->required()
       ->type_name("PATH");
   add_input_flags(app, o->input);
   app->add_flag("--json", o->json,
-                "Print one JSON object: {file, format, metadata, tensors: [{name, dtype, shape, "
-                "nbytes, sha256?}]}");
+                "Print one JSON object: {file, format, [index, index_metadata, shards: [{file, "
+                "tensors, bytes}]], [warnings], metadata, tensors: [{name, dtype, shape, nbytes, "
+                "sha256?}]}");
   app->add_flag("--hash", o->hash,
                 "Add the SHA-256 of each tensor's bytes (C order, little-endian)");
   return {app, [o] { return run(*o); }};

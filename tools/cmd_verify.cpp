@@ -39,7 +39,10 @@ Command add_verify(CLI::App &parent) {
   auto flags = std::make_shared<FormatFlags>();
   auto *app = parent.add_subcommand(
       "verify", "Check a weights file fully (structure, limits, every CRC); exit 1 if invalid");
-  app->add_option("FILE", *file, "The weights file")->required()->type_name("PATH");
+  app->add_option("FILE", *file,
+                  "The weights file, or a sharded checkpoint's *.index.json or folder")
+      ->required()
+      ->type_name("PATH");
   add_input_flags(app, *flags);
   return {app, [file, flags] { return run(*file, *flags); }};
 }

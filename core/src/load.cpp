@@ -1,3 +1,4 @@
+#include "checkpoint_load.hpp"
 #include "c_value.hpp"
 #include "decode_jobs.hpp"
 #include "format_options.hpp"
@@ -406,9 +407,15 @@ Weights load_input(const InputBytes &in, const fs::path &path, const LoadOptions
 
 } // namespace
 
-Weights load_weights(const fs::path &path, const LoadOptions &options) {
+Weights detail::load_file(const fs::path &path, const LoadOptions &options) {
   InputBytes in = open_input(path, options.read_into_memory);
   return load_input(in, path, options);
+}
+
+Weights load_weights(const fs::path &path, const LoadOptions &options) {
+  if (auto w = load_checkpoint(path, options))
+    return std::move(*w);
+  return load_file(path, options);
 }
 
 Weights load_weights_from_memory(std::span<const uint8_t> bytes, const LoadOptions &options,

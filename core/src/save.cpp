@@ -5,6 +5,7 @@
 #include "log_internal.hpp"
 #include "plugin_call.hpp"
 #include "registry_internal.hpp"
+#include "sharded_save.hpp"
 
 #include <weightio/error.hpp>
 #include <weightio/io.hpp>
@@ -239,6 +240,10 @@ SaveResult run_writer(const ResolvedFormat &fmt, const FlatParams &params, const
 
 SaveResult save_weights(const fs::path &path, const FlatParams &params,
                         const SaveOptions &options) {
+  if (options.max_shard_bytes != 0 || has_sharded_state(path)) {
+    save_sharded(path, params, options);
+    return {};
+  }
   const std::string file = path.string();
   ResolvedFormat fmt = resolve_format(path, options.format, Need::Write);
   OptionList opts = check_capabilities(fmt.format->info, params, options, file);

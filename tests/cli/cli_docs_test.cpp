@@ -113,8 +113,9 @@ struct Parsed {
 };
 
 Parsed parse(const std::vector<std::string> &args) {
-  static const std::set<std::string> with_value = {"--metadata",  "--format", "--atol", "--rtol",
-                                                   "--log-level", "--size",   "--seed"};
+  static const std::set<std::string> with_value = {"--metadata", "--format",        "--atol",
+                                                   "--rtol",     "--log-level",     "--size",
+                                                   "--seed",     "--max-shard-size"};
   Parsed p;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &a = args[i];
@@ -152,6 +153,9 @@ protected:
       for (const char *f : {"model-copy.npz", "model-z.npz", "model-tagged.safetensors",
                             "model-tagged.npz", "demo"})
         fs::remove_all(dir_ / f);
+      for (const auto &e : fs::directory_iterator(dir_)) // the sharded example's output
+        if (e.path().filename().string().rfind("big", 0) == 0)
+          fs::remove(e.path());
     } else {
       temp_.emplace();
       dir_ = temp_->path();
@@ -255,7 +259,11 @@ protected:
     EXPECT_EQ(r.out, "");
     const auto in = weightio::load_weights(dir_ / p.positional.at(0));
     // With --format the extension may say nothing; the reader probes the bytes.
-    const auto out = weightio::load_weights(dir_ / p.positional.at(1));
+    // A sharded output is its index.
+    fs::path out_path = dir_ / p.positional.at(1);
+    if (p.flags.count("--max-shard-size") && !fs::exists(out_path))
+      out_path += ".index.json";
+    const auto out = weightio::load_weights(out_path);
     EXPECT_TRUE(wcli_test::same_tensors(in, out));
     for (const auto &kv : p.metadata) {
       const auto eq = kv.find('=');

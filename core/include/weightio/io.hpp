@@ -40,6 +40,16 @@ struct SaveOptions {
   // plugins`): name -> value as text. An unknown name or an invalid value is
   // UnsupportedError listing the valid ones, before anything is written.
   std::map<std::string, std::string> format_options;
+  // Over 0: save a sharded checkpoint as Hugging Face transformers does.
+  // save_weights("out/model.safetensors") writes out/model-00001-of-0000N.
+  // safetensors ... and out/model.safetensors.index.json, filling shards in
+  // insertion order by huggingface_hub's rule (a tensor that would take the
+  // open shard over the limit starts a new one; a tensor over the limit gets
+  // a shard of its own). When everything fits in one shard, out/model.
+  // safetensors alone is written. `metadata` goes into every shard. The set
+  // replaces the previous checkpoint of that stem (sharded or not) as a
+  // whole: see docs/RELIABILITY.md, "Sharded checkpoints". 0 = one file.
+  uint64_t max_shard_bytes = 0;
   ProgressFn progress;
 };
 
@@ -78,6 +88,11 @@ struct LoadOptions {
   // cores, at most 8; 1 = none besides the caller's).
   unsigned threads = 0;
   ProgressFn progress;
+  // A path naming one shard of a set (model-00002-of-00004.safetensors)
+  // loads that shard alone, like any file; with `whole_set`, it loads the
+  // whole checkpoint through model.safetensors.index.json beside it (an
+  // IoError if there is none).
+  bool whole_set = false;
 };
 
 // Writes `params` to `path` atomically: a temporary file in the same folder
@@ -89,6 +104,10 @@ struct LoadOptions {
 // rule has it; otherwise IoError). The new file gets the old file's
 // permissions without setuid/setgid/sticky (and, saved by root, its owner and
 // group), or the umask's.
+// A sharded save (max_shard_bytes, or any save to a stem that has an index
+// beside it) instead replaces the checkpoint's names, symlinks included (a
+// link into a shared cache is never written through), and its new files get
+// the umask's permissions.
 // Throws PluginError (unknown format), UnsupportedError (dtype or option the
 // format can't hold), IoError, Error.
 SaveResult save_weights(const std::filesystem::path &path, const FlatParams &params,
@@ -101,7 +120,45 @@ std::vector<uint8_t> save_weights_to_memory(const FlatParams &params, const Save
 // Maps (or reads) `path` and returns its tensors. Aligned tensors are views
 // into the map (zero copy); others are aligned copies. Throws FormatError
 // (invalid file), PluginError (no reader), IoError, Error.
+//
+// `path` may also name a sharded checkpoint: its `*.index.json`, or a folder
+// (its one `*.index.json`; without one, its one weights file; otherwise an
+// IoError listing the candidates). The shards are mapped concurrently and
+// come back as one Weights, ordered by shard file name, then as in each
+// shard. The index is checked: every weight_map entry in its shard, no
+// tensor in two shards, no shard tensor missing from the map, every shard
+// present, shard names plain file names in the index's folder (symlinked
+// shards are followed); a FormatError (IoError for a missing shard) lists
+// every problem found. A `metadata.total_size` that disagrees with the
+// shards is a warning (Weights::warnings, and the log). `options.only` opens
+// only the shards holding those names (and checks only those names).
+// Weights::metadata is the shards' metadata (their union).
 Weights load_weights(const std::filesystem::path &path, const LoadOptions &options = {});
+
+// One shard of a checkpoint as describe_checkpoint sees it.
+struct ShardEntry {
+  std::string file;                 // a plain name in the checkpoint's folder
+  std::vector<std::string> tensors; // as the index maps them (sorted by name)
+  uint64_t file_bytes = 0;          // the file's size on disk (0 if missing)
+};
+
+// What load_weights(path) would read, without reading any shard.
+struct CheckpointLayout {
+  // The index, or the single weights file, that `path` resolves to.
+  std::filesystem::path entry;
+  bool sharded = false;
+  // Sharded: one entry per shard file, by file name. Else empty.
+  std::vector<ShardEntry> shards;
+  // Every key of the index's "metadata" (total_size, MLX-LM's
+  // total_parameters, anything else), strings as they are and other values
+  // as JSON text.
+  std::vector<std::pair<std::string, std::string>> index_metadata;
+};
+
+// Resolves `path` as load_weights does (folder, index, whole_set, an
+// interrupted sharded save) and reads the index. Throws as load_weights.
+CheckpointLayout describe_checkpoint(const std::filesystem::path &path,
+                                     const LoadOptions &options = {});
 
 // Loads from bytes. The bytes are copied unless `keep_alive` owns them, in
 // which case tensors may point into them. `options.format` or probing picks

@@ -21,10 +21,12 @@ public:
   // Typed metadata in file order (safetensors' __metadata__ strings, GGUF's
   // typed values); empty when the format or the file holds none.
   Metadata metadata;
-  // Non-fatal notes from the reader ("total_size disagrees ..."), each once.
-  std::vector<std::string> warnings;
   // Name of the format that read the file ("npz", "safetensors", ...).
   std::string format;
+  // Non-fatal notes, each once (also logged): from the format's reader, or
+  // the load's own, such as a sharded checkpoint's index whose total_size
+  // disagrees with its shards.
+  std::vector<std::string> warnings;
   // Views of every tensor, for saving what was loaded.
   FlatParams views() const;
 };
