@@ -145,6 +145,9 @@ int run(const InspectOptions &o) {
   apply_input_flags(o.input, o.file, lo);
   ProgressBar bar("reading " + o.file, file_size_or_zero(o.file));
   lo.progress = bar.callback();
+  // Without --hash only the header is needed: nothing is inflated or
+  // decoded (a deflate bomb is described at once).
+  lo.describe_only = !o.hash;
   const weightio::Weights w = weightio::load_weights(o.file, lo);
   bar.finish();
   for (const auto &m : w.warnings)

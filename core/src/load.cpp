@@ -1,5 +1,5 @@
-#include "checkpoint_load.hpp"
 #include "c_value.hpp"
+#include "checkpoint_load.hpp"
 #include "decode_jobs.hpp"
 #include "format_options.hpp"
 #include "input_file.hpp"
@@ -41,7 +41,7 @@ public:
     limits_.max_ndim = o.limits.max_ndim;
     limits_.max_name_bytes = o.limits.max_name_bytes;
     c_.struct_size = sizeof(wio_read_request);
-    c_.flags = o.verify ? WIO_READ_VERIFY : 0;
+    c_.flags = (o.verify ? WIO_READ_VERIFY : 0) | (o.describe_only ? WIO_READ_DESCRIBE : 0);
     c_.data = in.data;
     c_.size = in.size;
     c_.limits = &limits_;
@@ -257,6 +257,12 @@ private:
       return block ? TensorView(block, shape, p) : TensorView(dtype, shape, p);
     };
     const uint64_t align = block ? block->alignment : dtype_alignment(dtype);
+    if (o_.describe_only) {
+      describe(t, name, make_view(in_.data));
+      return;
+    }
+    if (t->storage == WIO_STORAGE_NONE)
+      fail("returned tensor '" + name + "' without bytes to a load that wants them", name);
     if (WIO_HAS_FIELD(t, wio_tensor_out, source_unit_bytes) && t->storage == WIO_STORAGE_DECODE) {
       defer_decode(t, name, shape, block);
       return;
@@ -292,6 +298,26 @@ private:
       return;
     const void *data = buf.get(); // before buf is moved from
     out_.emplace(name, Tensor(make_view(data), std::move(buf)));
+  }
+
+  // describe_only: the tensor's description, whatever storage the reader
+  // chose (a reader that ignores WIO_READ_DESCRIBE did its usual work).
+  void describe(const wio_tensor_out *t, const std::string &name, const TensorView &view) {
+    if (t->storage == WIO_STORAGE_MAPPED &&
+        (t->offset > in_.size || t->nbytes > in_.size - t->offset))
+      fail("returned tensor '" + name + "' pointing outside the file", name);
+    if (t->storage == WIO_STORAGE_BUFFER) {
+      auto it = blocks_.find(t->buffer);
+      if (it == blocks_.end())
+        fail("returned tensor '" + name + "' in a buffer the host did not allocate", name);
+      blocks_.erase(it);
+    } else if (t->storage != WIO_STORAGE_MAPPED && t->storage != WIO_STORAGE_NONE &&
+               t->storage != WIO_STORAGE_DECODE) {
+      fail("returned tensor '" + name + "' with an unknown storage kind", name);
+    }
+    if (!wanted(name))
+      return;
+    out_.emplace(name, Tensor(view.without_data(), nullptr));
   }
 
   void defer_decode(const wio_tensor_out *t, const std::string &name, const Shape &shape,

@@ -53,6 +53,11 @@ struct WriteRequest {
 
 void check_tensor_types(const FormatInfo &f, const FlatParams &params, const std::string &file) {
   for (const auto &[name, view] : params) {
+    if (view.data() == nullptr && view.nbytes() != 0)
+      throw Error(ErrorCode::InvalidArgument,
+                  "cannot save '" + file + "': tensor '" + name +
+                      "' has no bytes (it was loaded with LoadOptions::describe_only)",
+                  file, name);
     if (const BlockType *b = view.block_type()) {
       if (std::find(f.block_types.begin(), f.block_types.end(), b) == f.block_types.end())
         refuse(ErrorCode::UnsupportedDType, file,

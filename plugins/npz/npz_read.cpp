@@ -55,7 +55,8 @@ class MemberReader {
 public:
   MemberReader(const sdk::ReadContext &ctx, const Limits &limits, const ZipEntry &e,
                std::string tensor_name, bool wanted)
-      : ctx_(ctx), limits_(limits), e_(e), name_(std::move(tensor_name)), wanted_(wanted) {}
+      : ctx_(ctx), limits_(limits), e_(e), name_(std::move(tensor_name)),
+        describe_(wanted && ctx.describe_only()), wanted_(wanted && !describe_) {}
 
   void run() {
     if (e_.method == zip::kMethodStored)
@@ -97,10 +98,12 @@ private:
     const uint64_t size = e_.compressed_size;
     // The CRC first: a flipped byte anywhere, header included, is reported
     // as the corruption it is rather than as whatever it broke.
-    Crc32 crc;
-    for (uint64_t off = 0; off < size; off += kChunk)
-      crc.update(member + off, static_cast<size_t>(std::min(kChunk, size - off)));
-    check_crc(crc.value());
+    if (!describe_ || ctx_.verify_all()) {
+      Crc32 crc;
+      for (uint64_t off = 0; off < size; off += kChunk)
+        crc.update(member + off, static_cast<size_t>(std::min(kChunk, size - off)));
+      check_crc(crc.value());
+    }
 
     const auto pre = parse_npy_preamble(
         {member, static_cast<size_t>(std::min<uint64_t>(size, kNpyPreambleMax))});
@@ -108,6 +111,8 @@ private:
     NpyHeader h =
         parse_dict(member + pre.preamble_size, pre.header_size - pre.preamble_size, pre.major);
     check_data_size(h, size - pre.header_size);
+    if (describe_)
+      return emit_described(h);
     if (!wanted_)
       return;
     const uint64_t data_offset = e_.data_offset + pre.header_size;
@@ -140,6 +145,10 @@ private:
     NpyHeader h = parse_dict(header.data() + pre.preamble_size, pre.header_size - pre.preamble_size,
                              pre.major);
     check_data_size(h, usize - pre.header_size);
+    // A description needs the header only; with verify, the data streams
+    // through the scratch buffer below for its CRC, as an unwanted member's.
+    if (describe_ && !ctx_.verify_all())
+      return emit_described(h);
 
     // Only now, with the size known to match the archive, allocate: the
     // host refuses what is over its limit before a byte is inflated. A
@@ -162,6 +171,8 @@ private:
       sdk::invalid_file("inflates to more than its declared size of " + count_of(usize, "byte") +
                         "; stopped there");
     check_crc(crc.value());
+    if (describe_)
+      return emit_described(h);
     if (!wanted_)
       return;
     if (h.data_nbytes == 0) {
@@ -223,11 +234,16 @@ private:
 
   void emit(const wio_tensor_out &t) const { ctx_.emit(t); }
 
+  void emit_described(const NpyHeader &h) const {
+    emit(sdk::described_tensor(h.dtype, name_, h.shape.data(), ndim(h), h.data_nbytes));
+  }
+
   const sdk::ReadContext &ctx_;
   const Limits &limits_;
   const ZipEntry &e_;
   std::string name_;
-  bool wanted_;
+  bool describe_; // the host wants the description only (WIO_READ_DESCRIBE)
+  bool wanted_;   // the host wants the bytes
 };
 
 constexpr std::string_view kNpySuffix = ".npy";

@@ -162,3 +162,55 @@ TEST_F(NpzBomb, TheDeflateBoundIsExactly1032BytesPerCompressedByte) {
 }
 
 } // namespace
+
+namespace {
+
+// The CLI's peak resident memory (KiB) running `args`, from GNU time.
+uint64_t cli_peak_kib(const std::vector<std::string> &args, int expect_exit, std::string &out) {
+  std::vector<std::string> argv{"/usr/bin/time", "-f", "peak_kib=%M", WEIGHTIO_CLI};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto r = wtest::run_command(argv);
+  EXPECT_EQ(r.exit_code, expect_exit) << r.out << r.err;
+  out = r.out;
+  const auto at = r.err.rfind("peak_kib=");
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "no peak from /usr/bin/time: " << r.err;
+    return UINT64_MAX;
+  }
+  return std::stoull(r.err.substr(at + 9));
+}
+
+} // namespace
+
+TEST_F(NpzBomb, DescribeOnlyReadsHeadersAndInflatesNothingElse) {
+  LoadOptions o;
+  o.describe_only = true;
+  const auto run = npztest::run_in_child([&]() -> std::string {
+    const Weights w = load_weights(*dir_ / "bomb10g.npz", o);
+    const Tensor &t = w.at("bomb");
+    return "ok " + std::to_string(w.size()) + " " + std::to_string(t.nbytes()) +
+           (t.data() == nullptr ? " no-data" : " data");
+  });
+  ASSERT_TRUE(run.finished) << run.result;
+  EXPECT_EQ(run.result, "ok 2 10737418240 no-data");
+  EXPECT_LT(run.peak_growth_kib, kConstantKiB) << run.result;
+
+  // A member whose stream holds 10 GiB past its 1 KiB header: a description
+  // never inflates that far, so it succeeds where every check refuses.
+  const auto path = *dir_ / "lying_small_describe.npz";
+  npzbomb::write_bomb(path, bomb(10240, 1024 - npzbomb::npy_header_u8(896).size(), 1024));
+  EXPECT_EQ(load_in_child(path, o).result, "ok 2");
+  o.verify = true;
+  EXPECT_TRUE(contains(load_in_child(path, o).result, "stopped there"));
+}
+
+// `weightio verify` is verify + describe_only: every CRC, streamed.
+TEST_F(NpzBomb, CliInspectAndVerifyOfTheBombStayInConstantMemory) {
+  std::string out;
+  const uint64_t inspect = cli_peak_kib({"inspect", (*dir_ / "bomb10g.npz").string()}, 0, out);
+  EXPECT_NE(out.find("10,737,418,240"), std::string::npos) << out;
+  EXPECT_LT(inspect, kConstantKiB + (64 << 10)) << inspect << " KiB";
+  const uint64_t verify = cli_peak_kib({"verify", (*dir_ / "bomb10g.npz").string()}, 0, out);
+  EXPECT_EQ(out, "ok: 2 tensors\n");
+  EXPECT_LT(verify, kConstantKiB + (64 << 10)) << verify << " KiB";
+}

@@ -81,6 +81,12 @@ struct LoadOptions {
   // Check everything the reader can (every CRC), even for tensors skipped by
   // `only`. Readers always check what they return.
   bool verify = false;
+  // Names, types and shapes only: the tensors come back without their bytes
+  // (TensorView::without_data: data() is null), and readers that know it
+  // decode, inflate and allocate nothing (others do their usual work, which
+  // the host drops). With `verify`, every check still runs, in constant
+  // memory where the format allows (npz streams each member's CRC).
+  bool describe_only = false;
   LoadLimits limits;
   // The format's own load options (e.g. GGUF's "dequantize"), as for saving.
   std::map<std::string, std::string> format_options;

@@ -40,6 +40,15 @@ public:
   // from find_block_type / define_block_type. Throws like shape_nbytes.
   TensorView(const BlockType *block, Shape shape, const void *data);
 
+  // The same description without the bytes: data() is null, nbytes() still
+  // says what the tensor holds. What LoadOptions::describe_only loads; a
+  // save refuses such a view.
+  TensorView without_data() const noexcept {
+    TensorView v = *this;
+    v.data_ = nullptr;
+    return v;
+  }
+
   DType dtype() const noexcept { return dtype_; }
   // The block type of a DType::Block tensor, else nullptr.
   const BlockType *block_type() const noexcept { return block_; }

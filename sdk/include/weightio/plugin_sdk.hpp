@@ -251,6 +251,20 @@ inline wio_tensor_out mapped_tensor(int32_t dtype, std::string_view name, const 
   return t;
 }
 
+// A tensor described without bytes, for a read with WIO_READ_DESCRIBE.
+inline wio_tensor_out described_tensor(int32_t dtype, std::string_view name, const int64_t *shape,
+                                       uint32_t ndim, uint64_t nbytes) {
+  wio_tensor_out t{};
+  t.struct_size = sizeof(wio_tensor_out);
+  t.dtype = dtype;
+  t.name = make_str(name);
+  t.ndim = ndim;
+  t.shape = shape;
+  t.storage = WIO_STORAGE_NONE;
+  t.nbytes = nbytes;
+  return t;
+}
+
 inline wio_tensor_out buffer_tensor(int32_t dtype, std::string_view name, const int64_t *shape,
                                     uint32_t ndim, void *buffer, uint64_t nbytes) {
   wio_tensor_out t{};
