@@ -370,12 +370,13 @@ Weights load_sharded(const Resolved &r, const LoadOptions &o) {
       bytes += t.nbytes();
       out.emplace(name, std::move(t));
     }
-    for (auto &[k, v] : w.metadata) {
-      auto [it, inserted] = out.metadata.emplace(k, v);
-      if (!inserted && it->second != v)
-        out.warnings.push_back("shards disagree on metadata '" + k + "' ('" + it->second +
-                               "' in an earlier shard, '" + v + "' in '" + files[i] +
-                               "'); the first is kept");
+    for (const auto &[k, v] : w.metadata) {
+      const Value *kept = out.metadata.find(k);
+      if (kept == nullptr)
+        out.metadata.emplace(k, v);
+      else if (!(*kept == v))
+        out.warnings.push_back("shards disagree on metadata '" + k + "'; the value of an "
+                               "earlier shard is kept, not the one in '" + files[i] + "'");
     }
     for (auto &warning : w.warnings)
       out.warnings.push_back(std::move(warning));
