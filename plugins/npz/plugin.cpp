@@ -54,7 +54,8 @@ const wio_format kFormat = [] {
   f.probe = probe;
   f.write = write;
   f.read = read;
-  f.probe_bytes = 4; // "PK\3\4" or "PK\5\6"
+  // probe_bytes: the default (4096): the probe reads the first member's
+  // name, which follows a 30-byte local header.
   f.options = kOptions;
   f.option_count = 1;
   return f;

@@ -180,15 +180,20 @@ TEST(CliAbi2, PluginFlagSettlesATwoPluginConflictInEveryCommand) {
   const std::string magic = (dir / "x.bin").string();
   wtest::write_bytes(x, {'W', 'I', 'O', 'T', 'D', 'U', 'P', '1', 0, 0});
   wtest::write_bytes(magic, {'W', 'I', 'O', 'T', 'D', 'U', 'P', '1', 0, 0});
-  wcli_test::save(dir / "in.safetensors", wcli_test::mixed_model());
+  // The dup formats declare F32 only.
+  std::vector<float> w(4, 1.0f);
+  weightio::FlatParams f32;
+  f32.emplace("w", weightio::TensorView(weightio::DType::F32, {4}, w.data()));
+  weightio::save_weights(dir / "in.safetensors", f32);
   const std::string in = (dir / "in.safetensors").string();
+  const std::string out = (dir / "out.dup").string();
 
   auto plugins = run_cli({"plugins"}, {env});
   EXPECT_TRUE(contains(plugins.out, "warning: extension '.dup' is claimed by plugins dup_a, dup_b"))
       << plugins.out;
 
   const std::vector<std::vector<std::string>> commands = {
-      {"inspect", x}, {"verify", x}, {"inspect", magic}, {"diff", x, in}, {"convert", in, x}};
+      {"inspect", x}, {"verify", x}, {"inspect", magic}, {"diff", x, in}, {"convert", in, out}};
   for (const auto &args : commands) {
     auto conflict = run_cli(args, {env});
     EXPECT_EQ(conflict.exit_code, 2) << args[0];
@@ -197,8 +202,6 @@ TEST(CliAbi2, PluginFlagSettlesATwoPluginConflictInEveryCommand) {
     for (const std::string who : {"dup_a", "dup_b"}) {
       auto with = args;
       with.insert(with.end(), {"--plugin", who});
-      if (args[0] == "convert")
-        with.push_back("--force");
       auto r = run_cli(with, {env});
       EXPECT_NE(r.exit_code, 0) << args[0];
       EXPECT_TRUE(contains(r.err, "not implemented")) << args[0] << ": " << r.err;

@@ -68,7 +68,9 @@ TEST_F(CliEscaping, JsonStaysExact) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j.at("file"), file.string());
   EXPECT_EQ(j.at("tensors").at(0).at("name"), tensor);
-  EXPECT_EQ(j.at("metadata").at(key), "v" + kCsi + "alue");
+  ASSERT_EQ(j.at("metadata").size(), 1u);
+  EXPECT_EQ(j.at("metadata").at(0).at("key"), key);
+  EXPECT_EQ(j.at("metadata").at(0).at("value"), "v" + kCsi + "alue");
 }
 
 TEST_F(CliEscaping, ErrorsShowFileNamesEscaped) {

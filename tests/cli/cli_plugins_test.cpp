@@ -25,7 +25,8 @@ std::set<std::string> keys(const json &j) {
 // Exactly the keys and types of the schema.
 void expect_schema(const json &j) {
   ASSERT_TRUE(j.is_object());
-  EXPECT_EQ(keys(j), (std::set<std::string>{"plugins", "failed"}));
+  EXPECT_EQ(keys(j), (std::set<std::string>{"plugins", "failed", "conflicts"}));
+  EXPECT_TRUE(j.at("conflicts").is_array());
   ASSERT_TRUE(j.at("plugins").is_array());
   ASSERT_TRUE(j.at("failed").is_array());
   for (const auto &p : j.at("plugins")) {
@@ -37,8 +38,13 @@ void expect_schema(const json &j) {
     EXPECT_TRUE(p.at("abi_version").is_number_unsigned());
     ASSERT_TRUE(p.at("formats").is_array());
     for (const auto &f : p.at("formats")) {
-      EXPECT_EQ(keys(f), (std::set<std::string>{"name", "extensions", "can_read", "can_write",
-                                                "dtypes", "metadata", "compression"}));
+      EXPECT_EQ(keys(f),
+                (std::set<std::string>{"name", "extensions", "can_read", "can_write", "dtypes",
+                                       "metadata", "compression", "metadata_types", "block_types",
+                                       "options", "limits", "probe_bytes"}));
+      EXPECT_TRUE(f.at("options").is_array());
+      EXPECT_TRUE(f.at("block_types").is_array());
+      EXPECT_TRUE(f.at("limits").is_object());
       EXPECT_TRUE(f.at("name").is_string());
       EXPECT_TRUE(f.at("extensions").is_array());
       for (const auto &e : f.at("extensions"))
