@@ -375,8 +375,10 @@ Weights load_sharded(const Resolved &r, const LoadOptions &o) {
       if (kept == nullptr)
         out.metadata.emplace(k, v);
       else if (!(*kept == v))
-        out.warnings.push_back("shards disagree on metadata '" + k + "'; the value of an "
-                               "earlier shard is kept, not the one in '" + files[i] + "'");
+        out.warnings.push_back("shards disagree on metadata '" + k +
+                               "'; the value of an "
+                               "earlier shard is kept, not the one in '" +
+                               files[i] + "'");
     }
     for (auto &warning : w.warnings)
       out.warnings.push_back(std::move(warning));
