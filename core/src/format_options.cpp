@@ -114,7 +114,8 @@ OptionList resolve_options(const FormatInfo &format,
                            const std::string &file) {
   const char *action = save ? "save" : "load";
   auto applies = [save](const FormatOption &o) { return save ? o.for_save : o.for_load; };
-  for (const auto &[name, value] : given) {
+  for (const auto &entry : given) {
+    const std::string &name = entry.first; // a plain reference: lambdas capture it
     auto it = std::find_if(format.options.begin(), format.options.end(),
                            [&](const FormatOption &o) { return o.name == name && applies(o); });
     if (it == format.options.end())
