@@ -44,39 +44,29 @@ inline float f16_to_f32(uint16_t h) noexcept {
   return f32_from_bits(f16_to_f32_bits(h));
 }
 
-inline uint16_t f32_bits_to_f16(uint32_t f) noexcept {
-  const uint16_t sign = static_cast<uint16_t>((f >> 16) & 0x8000u);
-  const uint32_t abs = f & 0x7FFFFFFFu;
-  if (abs >= 0x7F800000u) { // infinity or NaN
-    if (abs == 0x7F800000u)
-      return sign | 0x7C00u;
-    uint16_t payload = static_cast<uint16_t>((abs & 0x007FFFFFu) >> 13);
-    if (payload == 0) // a NaN must stay a NaN
-      payload = 1;
-    return sign | 0x7C00u | payload;
+inline uint16_t f32_bits_to_f16(uint32_t w) noexcept {
+  const uint16_t sign = static_cast<uint16_t>((w >> 16) & 0x8000u);
+  const uint32_t shl1_w = w + w; // drops the sign
+  if (shl1_w > 0xFF000000u) {    // NaN: numpy keeps the top payload bits, never 0
+    const uint16_t payload = static_cast<uint16_t>((w & 0x007FFFFFu) >> 13);
+    return sign | 0x7C00u | (payload == 0 ? 1 : payload);
   }
-  if (abs >= 0x477FF000u) // rounds to 2^16 or more: overflow
-    return sign | 0x7C00u;
-  if (abs < 0x38800000u) { // below 2^-14: subnormal f16 or zero
-    if (abs < 0x33000000u) // below 2^-25, half the smallest subnormal: rounds to 0
-      return sign;
-    const uint32_t exp = abs >> 23;
-    const uint32_t sig = (abs & 0x007FFFFFu) | 0x00800000u;
-    const uint32_t shift = 126 - exp; // so that the result is in units of 2^-24
-    uint32_t half = sig >> shift;
-    const uint32_t rest = sig & ((1u << shift) - 1);
-    const uint32_t halfway = 1u << (shift - 1);
-    if (rest > halfway || (rest == halfway && (half & 1u)))
-      ++half;
-    return sign | static_cast<uint16_t>(half);
-  }
-  // Normal: rebias, then round the 13 dropped bits to nearest even; a carry
-  // out of the significand correctly bumps the exponent.
-  uint32_t h = ((abs >> 23) - 112) << 10 | ((abs >> 13) & 0x3FFu);
-  const uint32_t rest = abs & 0x1FFFu;
-  if (rest > 0x1000u || (rest == 0x1000u && (h & 1u)))
-    ++h;
-  return sign | static_cast<uint16_t>(h);
+  // Finite values and infinities, without branches (Marat Dukhan's FP16
+  // method, as ggml's fallback): scaling by 2^112 then 2^-110 makes values
+  // that round past the f16 range infinite, and adding a power of two just
+  // above the value lets the float adder do the round to nearest even at
+  // the f16 significand's last place (or at 2^-24 for subnormals).
+  const float scale_to_inf = 0x1.0p+112f;
+  const float scale_to_zero = 0x1.0p-110f;
+  float base = (f32_from_bits(w & 0x7FFFFFFFu) * scale_to_inf) * scale_to_zero;
+  uint32_t bias = shl1_w & 0xFF000000u;
+  if (bias < 0x71000000u)
+    bias = 0x71000000u;
+  base = f32_from_bits((bias >> 1) + 0x07800000u) + base;
+  const uint32_t bits = f32_bits(base);
+  const uint32_t exp_bits = (bits >> 13) & 0x00007C00u;
+  const uint32_t mantissa_bits = bits & 0x00000FFFu;
+  return sign | static_cast<uint16_t>(exp_bits + mantissa_bits);
 }
 
 inline uint16_t f32_to_f16(float f) noexcept {
