@@ -10,7 +10,7 @@ void copy_as_little_endian(const ggml::TypeInfo &type, common::ByteOrder order, 
   const auto *s = static_cast<const uint8_t *>(src);
   auto *d = static_cast<uint8_t *>(dst);
   if (!needs_swap(type, order)) {
-    if (s != d)
+    if (s != d && nbytes != 0)
       std::memmove(d, s, nbytes);
     return;
   }

@@ -120,6 +120,8 @@ void dequantize(const TypeInfo &type, const void *src, uint64_t first_block, uin
   if (!type.dequantizable || (type.kind == Kind::quantized && block_kernel(type.type) == nullptr))
     throw std::invalid_argument("ggml type " + std::string(type.name) +
                                 " has no reference dequantization");
+  if (nblocks == 0) // src and dst may be null for an empty tensor
+    return;
   const auto *x = static_cast<const uint8_t *>(src) + first_block * type.block_bytes;
   const uint64_t first_elem = first_block * type.block_elems;
   if (out == OutType::f32) {
