@@ -100,7 +100,20 @@ void load_and_save(const ConvertOptions &o, const weightio::Metadata &extra,
     total += t.nbytes();
   ProgressBar save_bar("writing " + o.out, total);
   so.progress = save_bar.callback();
-  const weightio::SaveResult saved = weightio::save_weights(o.out, w.views(), so);
+  weightio::SaveResult saved;
+  try {
+    saved = weightio::save_weights(o.out, w.views(), so);
+  } catch (const weightio::UnsupportedError &e) {
+    // The library cannot know the CLI's flag; a quantized tensor the output
+    // can't hold is fixed by it.
+    const auto *t = e.tensor().empty() ? nullptr : w.find(e.tensor());
+    if (e.code() != weightio::ErrorCode::UnsupportedDType || t == nullptr ||
+        t->block_type() == nullptr)
+      throw;
+    throw weightio::UnsupportedError(
+        e.code(), std::string(e.what()) + "; --dequantize f32|f16|bf16 turns it into floats",
+        e.file(), e.tensor());
+  }
   save_bar.finish();
   for (const auto &m : saved.warnings)
     warn("convert", "'" + o.out + "': " + m);
