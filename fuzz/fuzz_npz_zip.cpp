@@ -4,7 +4,7 @@
 // that is what the npz reader relies on before it touches member bytes. And
 // no deflated member may declare more than deflate can produce (1032 bytes
 // per compressed byte): the reader allocates by the declared size.
-#include "zip_reader.hpp"
+#include "zip/zip_reader.hpp"
 
 #include <weightio/plugin_sdk.hpp>
 

@@ -8,6 +8,8 @@
 // the alignment of the bytes. Not installed: the bundled plugins share it.
 #pragma once
 
+#include "le_bytes.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -32,8 +34,7 @@ template <class T> T load_uint(const uint8_t *p, ByteOrder order) noexcept {
   static_assert(std::is_unsigned_v<T>);
   T v = 0;
   if (order == ByteOrder::little) {
-    for (unsigned i = 0; i < sizeof(T); ++i)
-      v = static_cast<T>(v | (static_cast<T>(p[i]) << (8 * i)));
+    v = load_le<T>(p);
   } else {
     for (unsigned i = 0; i < sizeof(T); ++i)
       v = static_cast<T>((v << 8) | p[i]);

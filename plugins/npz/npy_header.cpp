@@ -1,6 +1,6 @@
 #include "npy_header.hpp"
 
-#include "le_bytes.hpp"
+#include "../common/le_bytes.hpp"
 #include "message_text.hpp"
 
 #include <weightio/plugin_sdk.hpp>
@@ -276,9 +276,9 @@ void append_npy_header(std::string &out, std::string_view descr, const int64_t *
   out.push_back(v1 ? 1 : 2);
   out.push_back(0);
   if (v1)
-    put_le<uint16_t>(out, static_cast<uint16_t>(hlen + padlen));
+    common::put_le<uint16_t>(out, static_cast<uint16_t>(hlen + padlen));
   else
-    put_le<uint32_t>(out, static_cast<uint32_t>(hlen + padlen));
+    common::put_le<uint32_t>(out, static_cast<uint32_t>(hlen + padlen));
   out += dict;
   out.append(padlen, ' ');
   out.push_back('\n');
@@ -301,8 +301,8 @@ NpyPreamble parse_npy_preamble(std::span<const uint8_t> head) {
   p.preamble_size = p.major == 1 ? 10 : 12;
   if (head.size() < p.preamble_size)
     bad("truncated npy header");
-  const uint64_t dict_len =
-      p.major == 1 ? load_le<uint16_t>(head.data() + 8) : load_le<uint32_t>(head.data() + 8);
+  const uint64_t dict_len = p.major == 1 ? common::load_le<uint16_t>(head.data() + 8)
+                                         : common::load_le<uint32_t>(head.data() + 8);
   p.header_size = p.preamble_size + dict_len;
   return p;
 }

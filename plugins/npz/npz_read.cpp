@@ -1,11 +1,11 @@
-#include "crc32.hpp"
-#include "deflate.hpp"
 #include "element_order.hpp"
 #include "message_text.hpp"
 #include "npy_header.hpp"
 #include "npz.hpp"
-#include "zip_format.hpp"
-#include "zip_reader.hpp"
+#include "zip/crc32.hpp"
+#include "zip/deflate.hpp"
+#include "zip/zip_format.hpp"
+#include "zip/zip_reader.hpp"
 
 #include <weightio/plugin_sdk.hpp>
 

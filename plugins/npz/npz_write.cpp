@@ -1,10 +1,11 @@
-#include "cp437.hpp"
-#include "crc32.hpp"
-#include "deflate_pipeline.hpp"
+#include "../common/utf8.hpp"
 #include "message_text.hpp"
 #include "npy_header.hpp"
 #include "npz.hpp"
-#include "zip_writer.hpp"
+#include "zip/cp437.hpp"
+#include "zip/crc32.hpp"
+#include "zip/deflate_pipeline.hpp"
+#include "zip/zip_writer.hpp"
 
 #include <weightio/plugin_sdk.hpp>
 #include <weightio/staged_writer.hpp>
@@ -48,7 +49,7 @@ void validate(const wio_write_request &r) {
                 "tensor " + quoted_name(name) + ": npz cannot hold dtype " + dtype_label(t.dtype));
     // Python's zipfile cuts names at a NUL and decodes flagged names as
     // strict UTF-8: such names would not come back as written.
-    if (name.find('\0') != std::string_view::npos || !valid_utf8(name))
+    if (name.find('\0') != std::string_view::npos || !common::is_utf8(name))
       sdk::fail(WIO_ERR_UNSUPPORTED_OPTION,
                 "tensor " + quoted_name(name) +
                     ": npz member names must be UTF-8 without NUL characters");

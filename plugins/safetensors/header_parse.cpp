@@ -1,8 +1,8 @@
 #include "header_parse.hpp"
 
+#include "../common/utf8.hpp"
 #include "dtype_order.hpp"
 #include "duplicates.hpp"
-#include "utf8.hpp"
 
 #include <weightio/dtype_info.hpp>
 #include <weightio/plugin_sdk.hpp>
@@ -483,7 +483,7 @@ ParsedHeader parse_header(std::span<const uint8_t> file, const ParseLimits &limi
   h.data_start = 8 + h.header_len;
 
   const std::string_view text(reinterpret_cast<const char *>(file.data()) + 8, h.header_len);
-  if (auto bad = first_invalid_utf8(text))
+  if (auto bad = common::first_invalid_utf8(text))
     refuse(
         "header not UTF-8", "invalid UTF-8 byte 0x" +
                                 [](unsigned v) {

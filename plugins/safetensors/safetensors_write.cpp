@@ -1,9 +1,9 @@
+#include "../common/utf8.hpp"
 #include "dtype_order.hpp"
 #include "duplicates.hpp"
 #include "header_parse.hpp"
 #include "header_write.hpp"
 #include "safetensors_io.hpp"
-#include "utf8.hpp"
 
 #include <weightio/dtype_info.hpp>
 #include <weightio/plugin_sdk.hpp>
@@ -37,7 +37,7 @@ void check_request(const wio_write_request &r) {
                     std::string(sdk::dtype_info(t.dtype).name) +
                     " cannot be stored in safetensors, which has no complex128 (convert it to "
                     "C64, or store the real and imaginary parts as two F64 tensors)");
-    if (!is_utf8(name))
+    if (!common::is_utf8(name))
       refuse_content("tensor " + display_name(name) +
                      ": the name is not valid UTF-8, which safetensors requires");
     if (name == "__metadata__")
@@ -51,7 +51,7 @@ void check_request(const wio_write_request &r) {
   }
   for (size_t i = 0; i < r.metadata_count; ++i) {
     const std::string_view key = sdk::view(r.metadata[i].key);
-    if (!is_utf8(key) || !is_utf8(sdk::view(r.metadata[i].value)))
+    if (!common::is_utf8(key) || !common::is_utf8(sdk::view(r.metadata[i].value)))
       refuse_content("metadata entry " + display_name(key) +
                      ": keys and values must be valid UTF-8 in safetensors");
   }

@@ -1,7 +1,7 @@
 #include "zip_writer.hpp"
 
+#include "../../common/le_bytes.hpp"
 #include "crc32.hpp"
-#include "le_bytes.hpp"
 #include "zip_format.hpp"
 
 #include <algorithm>
@@ -22,7 +22,7 @@ uint32_t clamp32(uint64_t v, bool use_sentinel) {
 
 void ZipWriter::add_local_header(const Entry &e, bool zip64, bool align) {
   const std::string_view name = entry_name(e);
-  LeRecord<20 + 6 + zip::kDataAlignment> extra;
+  common::LeRecord<20 + 6 + zip::kDataAlignment> extra;
   if (zip64) {
     // In a local header the ZIP64 record must hold both sizes (APPNOTE 4.5.3).
     extra.put<uint16_t>(zip::kZip64ExtraId);
@@ -40,7 +40,7 @@ void ZipWriter::add_local_header(const Entry &e, bool zip64, bool align) {
     extra.put<uint16_t>(static_cast<uint16_t>(zip::kDataAlignment));
     extra.zeros(pad - 6);
   }
-  LeRecord<zip::kLocalHeaderSize> h;
+  common::LeRecord<zip::kLocalHeaderSize> h;
   h.put<uint32_t>(zip::kLocalHeaderSig);
   h.put<uint16_t>(zip64 ? zip::kVersionZip64 : zip::kVersionDefault);
   h.put<uint16_t>(e.flags);
@@ -127,7 +127,7 @@ void ZipWriter::finish() {
     const bool big_u = force_zip64_ || e.uncompressed_size >= zip::kMax32;
     const bool big_c = force_zip64_ || e.compressed_size >= zip::kMax32;
     const bool big_o = force_zip64_ || e.local_offset >= zip::kMax32;
-    LeRecord<28> extra;
+    common::LeRecord<28> extra;
     if (big_u || big_c || big_o) {
       extra.put<uint16_t>(zip::kZip64ExtraId);
       extra.put<uint16_t>(static_cast<uint16_t>(8 * (big_u + big_c + big_o)));
@@ -139,7 +139,7 @@ void ZipWriter::finish() {
         extra.put<uint64_t>(e.local_offset);
     }
     const uint16_t version = extra.size() == 0 ? zip::kVersionDefault : zip::kVersionZip64;
-    LeRecord<zip::kCentralHeaderSize> h;
+    common::LeRecord<zip::kCentralHeaderSize> h;
     h.put<uint32_t>(zip::kCentralHeaderSig);
     h.put<uint16_t>(zip::kMadeByUnix | version);
     h.put<uint16_t>(version);
@@ -167,29 +167,29 @@ void ZipWriter::finish() {
       force_zip64_ || count >= zip::kMax16 || cd_size >= zip::kMax32 || cd_offset >= zip::kMax32;
   if (zip64) {
     const uint64_t end64_offset = cd_offset + cd_size;
-    put_le<uint32_t>(cd, zip::kZip64EndSig);
-    put_le<uint64_t>(cd, zip::kZip64EndSize - 12); // size of the rest of the record
-    put_le<uint16_t>(cd, zip::kMadeByUnix | zip::kVersionZip64);
-    put_le<uint16_t>(cd, zip::kVersionZip64);
-    put_le<uint32_t>(cd, 0); // this disk
-    put_le<uint32_t>(cd, 0); // disk with the central directory
-    put_le<uint64_t>(cd, count);
-    put_le<uint64_t>(cd, count);
-    put_le<uint64_t>(cd, cd_size);
-    put_le<uint64_t>(cd, cd_offset);
-    put_le<uint32_t>(cd, zip::kZip64LocatorSig);
-    put_le<uint32_t>(cd, 0);
-    put_le<uint64_t>(cd, end64_offset);
-    put_le<uint32_t>(cd, 1); // total disks
+    common::put_le<uint32_t>(cd, zip::kZip64EndSig);
+    common::put_le<uint64_t>(cd, zip::kZip64EndSize - 12); // size of the rest of the record
+    common::put_le<uint16_t>(cd, zip::kMadeByUnix | zip::kVersionZip64);
+    common::put_le<uint16_t>(cd, zip::kVersionZip64);
+    common::put_le<uint32_t>(cd, 0); // this disk
+    common::put_le<uint32_t>(cd, 0); // disk with the central directory
+    common::put_le<uint64_t>(cd, count);
+    common::put_le<uint64_t>(cd, count);
+    common::put_le<uint64_t>(cd, cd_size);
+    common::put_le<uint64_t>(cd, cd_offset);
+    common::put_le<uint32_t>(cd, zip::kZip64LocatorSig);
+    common::put_le<uint32_t>(cd, 0);
+    common::put_le<uint64_t>(cd, end64_offset);
+    common::put_le<uint32_t>(cd, 1); // total disks
   }
-  put_le<uint32_t>(cd, zip::kEndOfCentralDirSig);
-  put_le<uint16_t>(cd, 0);
-  put_le<uint16_t>(cd, 0);
-  put_le<uint16_t>(cd, zip64 ? zip::kMax16 : static_cast<uint16_t>(count));
-  put_le<uint16_t>(cd, zip64 ? zip::kMax16 : static_cast<uint16_t>(count));
-  put_le<uint32_t>(cd, clamp32(cd_size, zip64));
-  put_le<uint32_t>(cd, clamp32(cd_offset, zip64));
-  put_le<uint16_t>(cd, 0); // comment
+  common::put_le<uint32_t>(cd, zip::kEndOfCentralDirSig);
+  common::put_le<uint16_t>(cd, 0);
+  common::put_le<uint16_t>(cd, 0);
+  common::put_le<uint16_t>(cd, zip64 ? zip::kMax16 : static_cast<uint16_t>(count));
+  common::put_le<uint16_t>(cd, zip64 ? zip::kMax16 : static_cast<uint16_t>(count));
+  common::put_le<uint32_t>(cd, clamp32(cd_size, zip64));
+  common::put_le<uint32_t>(cd, clamp32(cd_offset, zip64));
+  common::put_le<uint16_t>(cd, 0); // comment
   out_.copy(cd.data(), cd.size());
   out_.flush();
 }

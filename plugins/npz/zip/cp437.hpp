@@ -9,8 +9,4 @@ namespace weightio::npz {
 
 std::string cp437_to_utf8(std::string_view bytes);
 
-// True when `s` is well-formed UTF-8 (no overlongs, surrogates or values
-// past U+10FFFF), as Python's strict decoder requires.
-bool valid_utf8(std::string_view s);
-
 } // namespace weightio::npz

@@ -1,5 +1,7 @@
-// Little-endian field access for the ZIP and npy headers, independent of the
-// host's byte order and of the alignment of the bytes.
+// Little-endian field access and encoding, independent of the host's byte
+// order and of the alignment of the bytes: the ZIP and npy headers, and the
+// little-endian reads of common/byte_cursor.hpp. Shared by the bundled
+// plugins; not installed.
 #pragma once
 
 #include <cstddef>
@@ -7,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace weightio::npz {
+namespace weightio::common {
 
 template <class T> T load_le(const uint8_t *p) {
   T v = 0;
@@ -51,4 +53,4 @@ private:
   size_t size_ = 0;
 };
 
-} // namespace weightio::npz
+} // namespace weightio::common

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-namespace weightio::safetensors {
+namespace weightio::common {
 
 std::optional<size_t> first_invalid_utf8(std::string_view bytes) noexcept {
   const auto *s = reinterpret_cast<const unsigned char *>(bytes.data());
@@ -52,4 +52,4 @@ std::optional<size_t> first_invalid_utf8(std::string_view bytes) noexcept {
   return std::nullopt;
 }
 
-} // namespace weightio::safetensors
+} // namespace weightio::common

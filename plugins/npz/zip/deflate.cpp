@@ -1,6 +1,6 @@
 #include "deflate.hpp"
 
-#include "le_bytes.hpp"
+#include "../../common/le_bytes.hpp"
 
 #include <weightio/plugin_sdk.hpp>
 
@@ -44,8 +44,8 @@ std::string stored_deflate_blocks(std::string_view bytes) {
   do {
     const size_t len = std::min<size_t>(bytes.size() - off, 0xFFFF);
     out.push_back('\0'); // BFINAL = 0, BTYPE = 00 (stored), pad to the byte
-    put_le<uint16_t>(out, static_cast<uint16_t>(len));
-    put_le<uint16_t>(out, static_cast<uint16_t>(~len));
+    common::put_le<uint16_t>(out, static_cast<uint16_t>(len));
+    common::put_le<uint16_t>(out, static_cast<uint16_t>(~len));
     out.append(bytes.substr(off, len));
     off += len;
   } while (off < bytes.size());

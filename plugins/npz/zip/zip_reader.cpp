@@ -1,8 +1,9 @@
 #include "zip_reader.hpp"
 
+#include "../../common/le_bytes.hpp"
+#include "../../common/utf8.hpp"
+#include "../message_text.hpp"
 #include "cp437.hpp"
-#include "le_bytes.hpp"
-#include "message_text.hpp"
 #include "zip_format.hpp"
 
 #include <weightio/plugin_sdk.hpp>
@@ -41,9 +42,9 @@ uint64_t find_end_record(std::span<const uint8_t> f) {
   const uint64_t last = f.size() - zip::kEndOfCentralDirSize;
   const uint64_t first = last > 0xFFFF ? last - 0xFFFF : 0;
   for (uint64_t pos = last + 1; pos-- > first;) {
-    if (load_le<uint32_t>(&f[pos]) != zip::kEndOfCentralDirSig)
+    if (common::load_le<uint32_t>(&f[pos]) != zip::kEndOfCentralDirSig)
       continue;
-    const uint16_t comment = load_le<uint16_t>(&f[pos + 20]);
+    const uint16_t comment = common::load_le<uint16_t>(&f[pos + 20]);
     if (pos + zip::kEndOfCentralDirSize + comment <= f.size())
       return pos;
   }
@@ -53,26 +54,27 @@ uint64_t find_end_record(std::span<const uint8_t> f) {
 Directory read_end_records(std::span<const uint8_t> f) {
   const uint64_t eocd = find_end_record(f);
   const uint8_t *e = &f[eocd];
-  const uint16_t disk = load_le<uint16_t>(e + 4), cd_disk = load_le<uint16_t>(e + 6);
-  Directory d{load_le<uint16_t>(e + 10), load_le<uint32_t>(e + 12), load_le<uint32_t>(e + 16), eocd,
-              "the end record"};
+  const uint16_t disk = common::load_le<uint16_t>(e + 4),
+                 cd_disk = common::load_le<uint16_t>(e + 6);
+  Directory d{common::load_le<uint16_t>(e + 10), common::load_le<uint32_t>(e + 12),
+              common::load_le<uint32_t>(e + 16), eocd, "the end record"};
   const bool has_locator =
       eocd >= zip::kZip64LocatorSize &&
-      load_le<uint32_t>(&f[eocd - zip::kZip64LocatorSize]) == zip::kZip64LocatorSig;
+      common::load_le<uint32_t>(&f[eocd - zip::kZip64LocatorSize]) == zip::kZip64LocatorSig;
   if (has_locator) {
     const uint8_t *loc = &f[eocd - zip::kZip64LocatorSize];
-    const uint64_t end64 = load_le<uint64_t>(loc + 8);
-    if (load_le<uint32_t>(loc + 4) != 0 || load_le<uint32_t>(loc + 16) > 1)
+    const uint64_t end64 = common::load_le<uint64_t>(loc + 8);
+    if (common::load_le<uint32_t>(loc + 4) != 0 || common::load_le<uint32_t>(loc + 16) > 1)
       not_zip("multi-disk archives are not supported");
     if (end64 > eocd - zip::kZip64LocatorSize ||
         eocd - zip::kZip64LocatorSize - end64 < zip::kZip64EndSize ||
-        load_le<uint32_t>(&f[end64]) != zip::kZip64EndSig)
+        common::load_le<uint32_t>(&f[end64]) != zip::kZip64EndSig)
       not_zip("the ZIP64 end-of-central-directory record is missing or out of place");
     const uint8_t *z = &f[end64];
-    if (load_le<uint32_t>(z + 16) != 0 || load_le<uint32_t>(z + 20) != 0)
+    if (common::load_le<uint32_t>(z + 16) != 0 || common::load_le<uint32_t>(z + 20) != 0)
       not_zip("multi-disk archives are not supported");
-    d = {load_le<uint64_t>(z + 32), load_le<uint64_t>(z + 40), load_le<uint64_t>(z + 48), end64,
-         "the ZIP64 end record"};
+    d = {common::load_le<uint64_t>(z + 32), common::load_le<uint64_t>(z + 40),
+         common::load_le<uint64_t>(z + 48), end64, "the ZIP64 end record"};
   } else {
     // The entry counts are not checked: like Python's zipfile, the reader
     // takes the members from the directory itself (see read_zip_directory).
@@ -103,8 +105,8 @@ void apply_zip64_extra(const std::string &name, std::span<const uint8_t> extra, 
                        bool need_c, bool need_o, ZipEntry &e) {
   size_t p = 0;
   while (p + 4 <= extra.size()) {
-    const uint16_t id = load_le<uint16_t>(&extra[p]);
-    const uint16_t len = load_le<uint16_t>(&extra[p + 2]);
+    const uint16_t id = common::load_le<uint16_t>(&extra[p]);
+    const uint16_t len = common::load_le<uint16_t>(&extra[p + 2]);
     if (p + 4 + len > extra.size())
       break;
     if (id == zip::kZip64ExtraId) {
@@ -113,7 +115,7 @@ void apply_zip64_extra(const std::string &name, std::span<const uint8_t> extra, 
       auto take = [&](uint64_t &field) {
         if (q + 8 > end)
           bad_member(name, "its ZIP64 extra record is too short");
-        field = load_le<uint64_t>(&extra[q]);
+        field = common::load_le<uint64_t>(&extra[q]);
         q += 8;
       };
       if (need_u)
@@ -132,7 +134,7 @@ void apply_zip64_extra(const std::string &name, std::span<const uint8_t> extra, 
 
 std::string decode_name(std::string_view raw, uint16_t flags) {
   if (flags & zip::kFlagUtf8) {
-    if (!valid_utf8(raw))
+    if (!common::is_utf8(raw))
       bad_member(cp437_to_utf8(raw), "the name is flagged UTF-8 but is not valid UTF-8");
     return std::string(raw);
   }
@@ -146,7 +148,7 @@ uint64_t count_entries(std::span<const uint8_t> f, const Directory &d) {
   const uint64_t cd_end = d.offset + d.size;
   for (uint64_t p = d.offset; p < cd_end; ++n) {
     if (cd_end - p < zip::kCentralHeaderSize ||
-        load_le<uint32_t>(&f[p]) != zip::kCentralHeaderSig) {
+        common::load_le<uint32_t>(&f[p]) != zip::kCentralHeaderSig) {
       if (n == 0)
         not_zip("no central directory entry at offset " + std::to_string(d.offset) + ", where " +
                 d.record + " puts the directory (" + count_of(d.size, "byte") +
@@ -155,8 +157,9 @@ uint64_t count_entries(std::span<const uint8_t> f, const Directory &d) {
               ") is missing or corrupt; " + d.record + " gives the directory " +
               bytes_at(d.size, d.offset));
     }
-    const uint64_t record = uint64_t{zip::kCentralHeaderSize} + load_le<uint16_t>(&f[p + 28]) +
-                            load_le<uint16_t>(&f[p + 30]) + load_le<uint16_t>(&f[p + 32]);
+    const uint64_t record =
+        uint64_t{zip::kCentralHeaderSize} + common::load_le<uint16_t>(&f[p + 28]) +
+        common::load_le<uint16_t>(&f[p + 30]) + common::load_le<uint16_t>(&f[p + 32]);
     if (cd_end - p < record)
       not_zip("central directory entry " + std::to_string(n) + " runs past the directory (" +
               bytes_at(d.size, d.offset) + ")");
@@ -201,7 +204,7 @@ void check_unlisted(std::span<const uint8_t> f, uint64_t gap_start, uint64_t gap
       break;
     const uint64_t p = gap_start + skip;
     if (p < gap_end && gap_end - p >= zip::kLocalHeaderSize &&
-        load_le<uint32_t>(&f[p]) == zip::kLocalHeaderSig)
+        common::load_le<uint32_t>(&f[p]) == zip::kLocalHeaderSig)
       not_zip("a member's local header at offset " + std::to_string(p) +
               " is not in the central directory, which lists " + count_of(listed, "member") +
               " (the end records and the directory disagree, or the directory was cut)");
@@ -229,27 +232,27 @@ std::vector<ZipEntry> read_zip_directory(std::span<const uint8_t> f, const ZipLi
   for (uint64_t i = 0; i < count; ++i) {
     // count_entries checked each record's signature and length.
     const uint8_t *h = &f[p];
-    const uint16_t name_len = load_le<uint16_t>(h + 28);
-    const uint16_t extra_len = load_le<uint16_t>(h + 30);
-    const uint16_t comment_len = load_le<uint16_t>(h + 32);
+    const uint16_t name_len = common::load_le<uint16_t>(h + 28);
+    const uint16_t extra_len = common::load_le<uint16_t>(h + 30);
+    const uint16_t comment_len = common::load_le<uint16_t>(h + 32);
     const uint64_t record = uint64_t{zip::kCentralHeaderSize} + name_len + extra_len + comment_len;
     const std::string_view raw_name(reinterpret_cast<const char *>(h + 46), name_len);
     ZipEntry e;
-    e.flags = load_le<uint16_t>(h + 8);
+    e.flags = common::load_le<uint16_t>(h + 8);
     e.name = decode_name(raw_name, e.flags);
     if (limits.max_name_bytes != 0 && name_len > limits.max_name_bytes)
       bad_member(e.name,
                  "the name is longer than the limit of " + count_of(limits.max_name_bytes, "byte"));
     if (e.name.find('\0') != std::string::npos)
       bad_member(e.name, "the name contains a NUL byte");
-    e.method = load_le<uint16_t>(h + 10);
-    e.crc = load_le<uint32_t>(h + 16);
-    e.compressed_size = load_le<uint32_t>(h + 20);
-    e.uncompressed_size = load_le<uint32_t>(h + 24);
-    e.local_offset = load_le<uint32_t>(h + 42);
+    e.method = common::load_le<uint16_t>(h + 10);
+    e.crc = common::load_le<uint32_t>(h + 16);
+    e.compressed_size = common::load_le<uint32_t>(h + 20);
+    e.uncompressed_size = common::load_le<uint32_t>(h + 24);
+    e.local_offset = common::load_le<uint32_t>(h + 42);
     apply_zip64_extra(e.name, {h + 46 + name_len, extra_len}, e.uncompressed_size == zip::kMax32,
                       e.compressed_size == zip::kMax32, e.local_offset == zip::kMax32, e);
-    if (load_le<uint16_t>(h + 34) != 0 && load_le<uint16_t>(h + 34) != zip::kMax16)
+    if (common::load_le<uint16_t>(h + 34) != 0 && common::load_le<uint16_t>(h + 34) != zip::kMax16)
       bad_member(e.name, "it lies on another disk of a multi-disk archive");
     if (e.flags & zip::kFlagEncrypted)
       bad_member(e.name, "it is encrypted");
@@ -265,11 +268,11 @@ std::vector<ZipEntry> read_zip_directory(std::span<const uint8_t> f, const ZipLi
     // holds the alignment padding), so the data offset comes from it.
     const uint64_t lo = e.local_offset;
     if (lo >= d.offset || d.offset - lo < zip::kLocalHeaderSize ||
-        load_le<uint32_t>(&f[lo]) != zip::kLocalHeaderSig)
+        common::load_le<uint32_t>(&f[lo]) != zip::kLocalHeaderSig)
       bad_member(e.name, "its local header at offset " + std::to_string(lo) +
                              " is missing or outside the archive");
-    const uint16_t local_name_len = load_le<uint16_t>(&f[lo + 26]);
-    const uint16_t local_extra_len = load_le<uint16_t>(&f[lo + 28]);
+    const uint16_t local_name_len = common::load_le<uint16_t>(&f[lo + 26]);
+    const uint16_t local_extra_len = common::load_le<uint16_t>(&f[lo + 28]);
     e.data_offset = lo + zip::kLocalHeaderSize + local_name_len + local_extra_len;
     if (e.data_offset > d.offset || d.offset - e.data_offset < e.compressed_size)
       bad_member(e.name, "its data (" + bytes_at(e.compressed_size, e.data_offset) +
@@ -277,7 +280,7 @@ std::vector<ZipEntry> read_zip_directory(std::span<const uint8_t> f, const ZipLi
     if (local_name_len != name_len ||
         std::string_view(reinterpret_cast<const char *>(&f[lo + 30]), name_len) != raw_name)
       bad_member(e.name, "the local header's name differs from the central directory's");
-    if (load_le<uint16_t>(&f[lo + 8]) != e.method)
+    if (common::load_le<uint16_t>(&f[lo + 8]) != e.method)
       bad_member(e.name, "the local header's method differs from the central directory's");
     entries.push_back(std::move(e));
     p += record;
