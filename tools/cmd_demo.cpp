@@ -170,9 +170,9 @@ int run(const DemoOptions &o) {
             << '\n';
   std::cout.flush();
 
-  for (const char *format : {"npz", "safetensors"})
+  for (const char *format : {"npz", "safetensors", "gguf"})
     run_format(format, dir, flat, model, config);
-  std::cout << "\nok: both formats round-trip every tensor\n";
+  std::cout << "\nok: all three formats round-trip every tensor\n";
   return 0;
 }
 
@@ -181,11 +181,12 @@ int run(const DemoOptions &o) {
 Command add_demo(CLI::App &parent) {
   auto o = std::make_shared<DemoOptions>();
   auto *app = parent.add_subcommand(
-      "demo", "Save a generated transformer to .npz and .safetensors, load both back, check "
-              "them and show the throughput");
-  app->add_option("DIR", o->dir,
-                  "Folder for model.npz and model.safetensors (kept); default: a temporary "
-                  "folder removed afterwards")
+      "demo", "Save a generated transformer to .npz, .safetensors and .gguf, load each back, "
+              "check them and show the throughput");
+  app->add_option(
+         "DIR", o->dir,
+         "Folder for model.npz, model.safetensors and model.gguf (kept); default: a temporary "
+         "folder removed afterwards")
       ->type_name("PATH");
   app->add_option("--size", o->size, "full (~380 MB) or small (~0.2 MB, for a quick check)")
       ->check(CLI::IsMember({"small", "full"}))

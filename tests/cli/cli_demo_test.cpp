@@ -12,7 +12,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-TEST(CliDemo, SmallDemoWritesBothFormatsIntoDirAndKeepsThem) {
+TEST(CliDemo, SmallDemoWritesEveryBundledFormatIntoDirAndKeepsThem) {
   wtest::TempDir dir;
   const fs::path out = dir / "demo-out"; // created by the demo
   auto r = run_cli({"demo", "--size", "small", out.string()});
@@ -24,6 +24,9 @@ TEST(CliDemo, SmallDemoWritesBothFormatsIntoDirAndKeepsThem) {
   EXPECT_EQ(npz.format, "npz");
   EXPECT_EQ(st.format, "safetensors");
   EXPECT_TRUE(wcli_test::same_tensors(npz, st));
+  const auto gguf = weightio::load_weights(out / "model.gguf");
+  EXPECT_EQ(gguf.format, "gguf");
+  EXPECT_TRUE(wcli_test::same_tensors(npz, gguf));
   // An MLX-style model: embeddings, per-layer attention and MLP, norms, head;
   // F32 and BF16.
   for (const char *name :
@@ -37,7 +40,7 @@ TEST(CliDemo, SmallDemoWritesBothFormatsIntoDirAndKeepsThem) {
   EXPECT_TRUE(tree.at("model").at("layers").is_list());
 
   // One block per format: its file, throughput and where its plugin is.
-  for (const char *format : {"npz", "safetensors"}) {
+  for (const char *format : {"npz", "safetensors", "gguf"}) {
     EXPECT_NE(r.out.find(std::string("model.") + format), std::string::npos) << r.out;
     EXPECT_NE(r.out.find(weightio::plugin_path_for_format(format).string()), std::string::npos)
         << r.out;

@@ -273,7 +273,7 @@ protected:
 
   void check_plugins(const Parsed &p, const wtest::CommandResult &r) {
     if (!p.flags.count("--json")) {
-      for (const char *name : {"npz", "safetensors"})
+      for (const char *name : {"npz", "safetensors", "gguf"})
         EXPECT_NE(r.out.find(name), std::string::npos) << name;
       return;
     }
@@ -281,17 +281,19 @@ protected:
     std::set<std::string> names;
     for (const auto &pl : j.at("plugins"))
       names.insert(pl.at("name").get<std::string>());
-    EXPECT_TRUE(names.count("npz") && names.count("safetensors")) << r.out;
+    EXPECT_TRUE(names.count("npz") && names.count("safetensors") && names.count("gguf")) << r.out;
     EXPECT_TRUE(j.at("failed").is_array());
   }
 
   void check_demo(const Parsed &p, const wtest::CommandResult &r) {
-    for (const char *word : {"model.npz", "model.safetensors", "MB/s", "ok:"})
+    for (const char *word : {"model.npz", "model.safetensors", "model.gguf", "MB/s", "ok:"})
       EXPECT_NE(r.out.find(word), std::string::npos) << word << " missing:\n" << r.out;
     if (!p.positional.empty()) {
       const fs::path out = dir_ / p.positional.at(0);
       EXPECT_TRUE(identical(weightio::load_weights(out / "model.npz"),
                             weightio::load_weights(out / "model.safetensors")));
+      EXPECT_TRUE(identical(weightio::load_weights(out / "model.npz"),
+                            weightio::load_weights(out / "model.gguf")));
     }
   }
 
