@@ -4,7 +4,8 @@
 //                  [Google Benchmark flags, e.g. --benchmark_format=json]
 // Ops: raw_write, raw_write_fsync, raw_write_contiguous, raw_read, save_npz, save_npz_durable,
 // save_npz_compressed, load_npz, load_npz_numpy, save_st, save_st_durable,
-// load_st_open, load_st_touch.
+// load_st_open, load_st_touch, save_gguf, load_gguf_open, load_gguf_touch,
+// save_st_4shards, load_st_4shards_touch.
 #include "bench_workload.hpp"
 
 #include <benchmark/benchmark.h>
@@ -71,8 +72,15 @@ void warm_memory(const fs::path &dir, uint64_t bytes) {
 // unlink inside the timing (that frees a GiB of page cache), and no dirty
 // pages of earlier runs being written back on the other core.
 void start_clean(const std::string &output) {
-  if (!output.empty())
-    ::unlink(output.c_str());
+  if (!output.empty()) {
+    std::error_code ec;
+    if (fs::is_directory(output, ec)) { // a sharded save's folder
+      fs::remove_all(output, ec);
+      fs::create_directories(output, ec);
+    } else {
+      ::unlink(output.c_str());
+    }
+  }
   ::sync();
 }
 
@@ -189,6 +197,11 @@ int main(int argc, char **argv) {
   uint64_t file_bytes = 0;
   std::shared_ptr<void> read_buffer;
   const std::string npz = stem + ".weightio.npz", st = stem + ".weightio.safetensors";
+  const std::string gguf = stem + ".weightio.gguf";
+  // Four shards of (nearly) equal size, in a folder of their own.
+  const std::string shards_dir = stem + ".weightio-4shards";
+  SaveOptions four_shards = fast;
+  four_shards.max_shard_bytes = (w.params_bytes + 3) / 4 + (uint64_t{64} << 20);
   const auto &op = a.op;
   if (op == "raw_write" || op == "raw_write_fsync" || op == "raw_write_contiguous") {
     output = stem + ".raw";
@@ -237,6 +250,34 @@ int main(int argc, char **argv) {
       run = [&] { benchmark::DoNotOptimize(load_weights(st).size()); };
     else
       run = [&] { benchmark::DoNotOptimize(touch_all(load_weights(st))); };
+  } else if (op == "save_gguf") {
+    output = gguf;
+    run = [&] { save_weights(gguf, w.params, fast); };
+  } else if (op == "load_gguf_open" || op == "load_gguf_touch") {
+    if (op == "load_gguf_touch")
+      mapped = gguf;
+    setup = [&] {
+      if (!fs::exists(gguf))
+        save_weights(gguf, w.params, fast);
+    };
+    warm_cache = [&] { touch_all(load_weights(gguf)); };
+    if (op == "load_gguf_open")
+      run = [&] { benchmark::DoNotOptimize(load_weights(gguf).size()); };
+    else
+      run = [&] { benchmark::DoNotOptimize(touch_all(load_weights(gguf))); };
+  } else if (op == "save_st_4shards") {
+    output = shards_dir;
+    setup = [&] { fs::create_directories(shards_dir); };
+    run = [&] { save_weights(shards_dir + "/model.safetensors", w.params, four_shards); };
+  } else if (op == "load_st_4shards_touch") {
+    setup = [&] {
+      if (!fs::exists(shards_dir + "/model.safetensors.index.json")) {
+        fs::create_directories(shards_dir);
+        save_weights(shards_dir + "/model.safetensors", w.params, four_shards);
+      }
+    };
+    warm_cache = [&] { touch_all(load_weights(shards_dir)); };
+    run = [&] { benchmark::DoNotOptimize(touch_all(load_weights(shards_dir))); };
   } else {
     std::cerr << "unknown --op " << op << "\n";
     return 2;

@@ -106,6 +106,13 @@ def main():
     w("load_npz_numpy", "small")
     w("save_npz_compressed", "llm256")
     n("savez_compressed", "llm256")
+    # GGUF (issue 12): save against the safetensors save, open cost O(header).
+    for op in ["save_gguf", "load_gguf_open", "load_gguf_touch"]:
+        w(op, "llm")
+    w("load_gguf_open", "llm4x")
+    # Sharded checkpoints (issue 13): 4 GiB in 4 shards against one 4 GiB file.
+    for op in ["save_st", "save_st_4shards", "load_st_4shards_touch", "load_st_touch"]:
+        w(op, "llm4x")
 
     gib = 2**30
     rows = []
@@ -154,6 +161,19 @@ def main():
     row("save compressed .npz (256 MiB)", W["save_npz_compressed", "llm256"],
         N["savez_compressed", "llm256"], "numpy.savez_compressed", 2)
 
+    row("save .gguf (llm)", W["save_gguf", "llm"], W["save_st", "llm"],
+        "save .safetensors", 1 / 1.2)
+    row("load .gguf open (llm)", W["load_gguf_open", "llm"], W["load_gguf_touch", "llm"],
+        "open+touch", 100)
+    row("load .gguf open (llm4x)", W["load_gguf_open", "llm4x"], W["load_gguf_open", "llm"],
+        "open (llm, 1/4 the bytes)", 0.5)
+    row("load .gguf + touch (llm)", W["load_gguf_touch", "llm"], W["load_st_touch", "llm"],
+        "load .safetensors + touch", 0.85)
+    row("save .safetensors, 4 shards (4 GiB)", W["save_st_4shards", "llm4x"],
+        W["save_st", "llm4x"], "one 4 GiB file", None)
+    row("load .safetensors, 4 shards + touch (4 GiB)", W["load_st_4shards_touch", "llm4x"],
+        W["load_st_touch", "llm4x"], "one 4 GiB file", None)
+
     print(f"machine: {machine_line()}")
     print(f"medians of {args.runs} runs; ratio = reference time / weightio time "
           "(higher is better for weightio)\n")
@@ -169,6 +189,18 @@ def main():
     print(f"\ncompressed size: weightio {W['save_npz_compressed', 'llm256']['file_bytes']} B, "
           f"numpy {N['savez_compressed', 'llm256']['file_bytes']} B, ratio {size_ratio:.4f} "
           f"(target <= 1.02: {'yes' if size_ratio <= 1.02 else 'NO'})")
+    # GGUF dequantization, one core, into a reused pre-faulted buffer.
+    deq = os.path.join(os.path.dirname(args.bench), "gguf_dequant_bench")
+    if os.path.exists(deq):
+        res = json.loads(subprocess.run(
+            [deq, "--benchmark_format=json", "--benchmark_filter=(Q8_0|Q4_K)_f32",
+             f"--benchmark_repetitions={args.runs}", "--benchmark_report_aggregates_only=true"],
+            check=True, capture_output=True, text=True).stdout)
+        print("\nGGUF dequantization to float32, one core (target >= 1 GB/s of output):")
+        for b in res["benchmarks"]:
+            if b.get("aggregate_name") == "median":
+                gbs = b["bytes_per_second"] / 1e9
+                print(f"  {b['run_name']}: {gbs:.2f} GB/s ({'yes' if gbs >= 1 else 'NO'})")
     print("\nnumpy peak MiB over params: " + ", ".join(
         f"{op}/{name} {r['peak_kb']/1024:.0f}" for (op, name), r in N.items()))
 

@@ -96,7 +96,7 @@ std::optional<CommitRecord> read_trusted_record(const CheckpointName &name) {
   } catch (const json::exception &e) {
     return distrust(std::string("it is not a valid record (") + e.what() + ")");
   }
-  if (r.entry != name.single() && r.entry != name.index())
+  if (r.entry != name.single() && r.entry != name.index() && !name.is_shard_name(r.entry))
     return distrust("its entry '" + r.entry + "' is not a file of this checkpoint");
   bool entry_renamed = false;
   for (const auto &[staged, final] : r.renames) {

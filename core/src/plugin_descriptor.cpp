@@ -114,6 +114,13 @@ std::string check_format_v2(const wio_format &f, const std::string &fmt) {
   if (WIO_HAS_FIELD(&f, wio_format, write_limits))
     if (auto why = check_limits(f.write_limits, fmt); !why.empty())
       return why;
+  // The host writes the split keys itself: the format must hold them.
+  constexpr uint32_t kSplitValues = WIO_VALUE_BIT(WIO_VALUE_U16) | WIO_VALUE_BIT(WIO_VALUE_I32);
+  if ((f.caps & WIO_CAP_SPLIT_KEYS) && (f.caps & WIO_CAP_WRITE) &&
+      (!(f.caps & WIO_CAP_METADATA) || !WIO_HAS_FIELD(&f, wio_format, metadata_types) ||
+       (f.metadata_types & kSplitValues) != kSplitValues))
+    return fmt + " declares self-describing shard sets (split keys) but its metadata cannot "
+                 "hold the UINT16 and INT32 values they need";
   return {};
 }
 

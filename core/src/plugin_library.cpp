@@ -59,6 +59,7 @@ FormatInfo describe(const wio_format &f, const std::string &who) {
   info.can_write = f.caps & WIO_CAP_WRITE;
   info.metadata = f.caps & WIO_CAP_METADATA;
   info.compression = f.caps & WIO_CAP_COMPRESSION;
+  info.split_keys = f.caps & WIO_CAP_SPLIT_KEYS;
   for (int d = 0; d < static_cast<int>(WIO_DTYPE_COUNT_V1); ++d)
     if (info.can_write && (f.write_dtypes & WIO_DTYPE_BIT(d)))
       info.write_dtypes.push_back(static_cast<DType>(d));

@@ -245,7 +245,7 @@ SaveResult run_writer(const ResolvedFormat &fmt, const FlatParams &params, const
 
 SaveResult save_weights(const fs::path &path, const FlatParams &params,
                         const SaveOptions &options) {
-  if (options.max_shard_bytes != 0 || has_sharded_state(path)) {
+  if (options.max_shard_bytes != 0 || has_sharded_state(path, options.format)) {
     save_sharded(path, params, options);
     return {};
   }

@@ -5,8 +5,10 @@
 #include "checkpoint_name.hpp"
 #include "commit_record.hpp"
 #include "log_internal.hpp"
+#include "registry_internal.hpp"
 #include "set_work.hpp"
 #include "shard_index.hpp"
+#include "split_keys.hpp"
 
 #include <weightio/error.hpp>
 #include <weightio/registry.hpp>
@@ -21,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace weightio::detail {
@@ -69,10 +72,45 @@ bool is_weights_name(const std::string &name, const std::vector<std::string> &ex
   return false;
 }
 
+// Whether the format that reads `path` (or `format`) keeps its sets' layout
+// in the shards' split keys, with no index.
+bool self_described_format(const fs::path &path, const std::string &format) {
+  try {
+    const ResolvedFormat f = resolve_format(path, format, Need::Read, true);
+    return f.format != nullptr && f.format->info.split_keys;
+  } catch (const Error &) {
+    return false; // the load itself reports it
+  }
+}
+
+// N of a shard name `base-0000i-of-0000N.ext` (0 if it has none).
+size_t shard_count(const std::string &file) {
+  const size_t of = file.rfind("-of-");
+  return of == std::string::npos
+             ? 0
+             : static_cast<size_t>(std::strtoull(file.c_str() + of + 4, nullptr, 10));
+}
+
+// Several weights files that are exactly the shards of one self-described
+// set (every name `base-0000i-of-0000N.ext` with one base and one N): its
+// first shard; nullopt otherwise. `names` is sorted.
+std::optional<std::string> one_self_described_set(const fs::path &dir,
+                                                  const std::vector<std::string> &names) {
+  const auto first = CheckpointName::from_shard_path(dir / names.front());
+  if (!first || !self_described_format(dir / names.front(), ""))
+    return std::nullopt;
+  const size_t n = shard_count(names.front());
+  for (const auto &name : names)
+    if (!first->is_shard_name(name) || shard_count(name) != n)
+      return std::nullopt;
+  return names.front();
+}
+
 // A folder's checkpoint: its one index (counting one an interrupted save is
-// about to create), else its one weights file.
+// about to create), else its one weights file, else its one self-described
+// shard set.
 fs::path resolve_folder(const fs::path &dir) {
-  std::vector<std::string> indexes, weights;
+  std::vector<std::string> indexes, weights, pending_sets;
   const auto extensions = readable_extensions();
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
@@ -88,6 +126,8 @@ fs::path resolve_folder(const fs::path &dir) {
             dir / name.substr(1, name.size() - 1 - suffix.size()));
         if (auto r = read_trusted_record(stem); r && r->entry == stem.index())
           indexes.push_back(stem.index());
+        else if (r)
+          pending_sets.push_back(r->entry); // the single file or a set's first shard
       }
       continue;
     }
@@ -106,8 +146,13 @@ fs::path resolve_folder(const fs::path &dir) {
   if (indexes.size() > 1)
     io_fail(dir, "the folder holds several checkpoint indexes (" + quoted_list(indexes) +
                      "); name the one to load");
+  if (pending_sets.size() == 1)
+    return dir / pending_sets[0]; // a complete new set, about to replace the files seen
   if (weights.size() == 1)
     return dir / weights[0];
+  if (weights.size() > 1)
+    if (auto first = one_self_described_set(dir, weights))
+      return dir / *first;
   if (weights.empty())
     io_fail(dir, "the folder holds no *.index.json and no weights file", ENOENT);
   io_fail(dir, "the folder holds no *.index.json and several weights files (" +
@@ -119,6 +164,10 @@ struct Resolved {
   CheckpointName name;
   fs::path shown; // the path given (or found in the folder), for messages
   bool sharded = false;
+  // A set without an index, described by its shards' split keys; `first`
+  // is its first shard's name.
+  bool self_described = false;
+  std::string first;
   std::optional<CommitRecord> record;
   fs::path current(const std::string &final_name) const {
     return current_path(name, record ? &*record : nullptr, final_name);
@@ -136,10 +185,16 @@ std::optional<Resolved> resolve(fs::path path, const LoadOptions &o) {
   if (auto n = CheckpointName::from_index_path(path)) {
     r.name = *n;
     r.sharded = true;
-  } else if (auto s = CheckpointName::from_shard_path(path); s && o.whole_set) {
+  } else if (auto s = CheckpointName::from_shard_path(path); s && (o.whole_set || folder)) {
     r.name = *s;
     r.sharded = true;
     r.shown = s->dir / s->index();
+    struct stat ist {};
+    if (::lstat(r.shown.c_str(), &ist) != 0 && self_described_format(path, o.format)) {
+      r.self_described = true;
+      r.first = s->shard(1, shard_count(path.filename().string()));
+      r.shown = s->dir / r.first;
+    }
   } else {
     // A plain file: the single file of its stem, or a shard of a set.
     r.name = s ? *s : CheckpointName::from_weights_path(path);
@@ -154,7 +209,12 @@ std::optional<Resolved> resolve(fs::path path, const LoadOptions &o) {
   // what a load of this stem sees.
   if (r.record && r.record->entry == r.name.single()) {
     r.sharded = false;
+    r.self_described = false;
     r.shown = r.name.dir / r.name.single();
+  } else if (r.record && r.self_described && r.name.is_shard_name(r.record->entry)) {
+    // The interrupted save's set is complete: it is the one a load sees.
+    r.first = r.record->entry;
+    r.shown = r.name.dir / r.first;
   }
   return r;
 }
@@ -204,7 +264,71 @@ struct ShardSet {
   std::map<std::string, std::vector<std::string>> files;
 };
 
+// A self-described set: shards 1..N of the first shard's name, each
+// described (headers only) for its tensors and split keys, which must agree
+// with the names and with each other.
+ShardSet read_split_set(const Resolved &r, const LoadOptions &o) {
+  ShardSet s;
+  const size_t n = shard_count(r.first);
+  std::vector<std::string> problems, missing;
+  std::optional<uint64_t> declared;
+  size_t held = 0;
+  for (size_t i = 1; i <= n; ++i) {
+    const std::string file = r.name.shard(i, n);
+    const fs::path p = r.current(file);
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) {
+      missing.push_back(file);
+      continue;
+    }
+    LoadOptions d = o;
+    d.describe_only = true;
+    d.only.clear();
+    d.whole_set = false;
+    d.progress = {};
+    const Weights w = load_file(p, d);
+    const SplitKeys k = read_split_keys(w.metadata);
+    if (!k.problem.empty()) {
+      problems.push_back("shard '" + file + "': " + k.problem);
+    } else if (k.no != i - 1 || k.count != n) {
+      problems.push_back("shard '" + file + "' says it is split.no " + std::to_string(k.no) +
+                         " of split.count " + std::to_string(k.count) + ", but its name makes it " +
+                         std::to_string(i - 1) + " of " + std::to_string(n));
+    } else if (!declared) {
+      declared = k.tensors;
+    } else if (*declared != k.tensors) {
+      problems.push_back("shard '" + file + "' says the set has " + std::to_string(k.tensors) +
+                         " tensors (split.tensors.count), the first shard says " +
+                         std::to_string(*declared));
+    }
+    auto &names = s.files[file];
+    for (const auto &[name, t] : w) {
+      names.push_back(name);
+      s.index.weight_map.emplace_back(name, file);
+    }
+    held += w.size();
+  }
+  if (!missing.empty())
+    problems.insert(problems.begin(),
+                    "the " + std::to_string(n) + "-file set lacks " + quoted_list(missing));
+  else if (declared && problems.empty() && held != *declared)
+    problems.push_back("the shards hold " + std::to_string(held) +
+                       " tensors, but split.tensors.count says " + std::to_string(*declared));
+  if (!problems.empty()) {
+    std::string msg = "cannot load '" + r.shown.string() + "': ";
+    for (size_t i = 0; i < problems.size(); ++i)
+      msg += (i ? "; " : "") + problems[i];
+    if (problems.size() == 1 && !missing.empty())
+      throw IoError(ErrorCode::Io, msg, r.shown.string());
+    throw FormatError(ErrorCode::InvalidFile, msg, r.shown.string());
+  }
+  std::stable_sort(s.index.weight_map.begin(), s.index.weight_map.end());
+  return s;
+}
+
 ShardSet read_shard_set(const Resolved &r, const LoadOptions &o) {
+  if (r.self_described)
+    return read_split_set(r, o);
   ShardSet s;
   const std::string text =
       read_index_text(r.current(r.name.index()), r.shown, o.limits.max_header_bytes);
@@ -371,6 +495,8 @@ Weights load_sharded(const Resolved &r, const LoadOptions &o) {
       out.emplace(name, std::move(t));
     }
     for (const auto &[k, v] : w.metadata) {
+      if (r.self_described && is_split_key(k))
+        continue; // the set's layout, not the checkpoint's metadata
       const Value *kept = out.metadata.find(k);
       if (kept == nullptr)
         out.metadata.emplace(k, v);

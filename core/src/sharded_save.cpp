@@ -7,6 +7,7 @@
 #include "set_work.hpp"
 #include "shard_index.hpp"
 #include "shard_plan.hpp"
+#include "split_keys.hpp"
 
 #include <weightio/error.hpp>
 
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -206,16 +208,30 @@ void recover(const CheckpointName &name, bool durable, const fs::path &shown) {
 }
 
 // The previous checkpoint's files the new one does not use: its index (when
-// the new one is a single file), the shards its index names (only names of
-// this stem's shard pattern), its single file (when the new one is sharded).
+// the new one has none), the shards its index names (only names of this
+// stem's shard pattern), its single file (when the new one is sharded). A
+// format whose sets describe themselves (split keys) has no index to say
+// which shards were the previous set's: every file of this stem's shard
+// pattern that the new set doesn't use is.
 std::vector<std::string> obsolete_files(const CheckpointName &name,
-                                        const std::vector<std::string> &finals, bool sharded) {
+                                        const std::vector<std::string> &finals, bool sharded,
+                                        bool split_keys) {
   std::set<std::string> keep(finals.begin(), finals.end());
   std::vector<std::string> out;
+  if (split_keys) {
+    if (DIR *d = ::opendir(name.dir.c_str())) {
+      std::set<std::string> old;
+      while (dirent *e = ::readdir(d))
+        if (name.is_shard_name(e->d_name) && !keep.count(e->d_name))
+          old.insert(e->d_name);
+      ::closedir(d);
+      out.insert(out.end(), old.begin(), old.end());
+    }
+  }
   const fs::path index = name.dir / name.index();
   struct stat st {};
   if (exists_lstat(index, &st)) {
-    if (!sharded)
+    if (!sharded || split_keys)
       out.push_back(name.index());
     try {
       if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
@@ -229,7 +245,8 @@ std::vector<std::string> obsolete_files(const CheckpointName &name,
             std::fclose(f);
             std::set<std::string> old;
             for (const auto &[t, file] : parse_index(text, index.string()).weight_map)
-              if (name.is_shard_name(file) && !keep.count(file))
+              if (name.is_shard_name(file) && !keep.count(file) &&
+                  std::find(out.begin(), out.end(), file) == out.end())
                 old.insert(file);
             out.insert(out.end(), old.begin(), old.end());
           }
@@ -268,9 +285,28 @@ void set_commit_step_hook(CommitStepHook hook) {
   g_hook = hook;
 }
 
-bool has_sharded_state(const fs::path &path) {
+bool has_sharded_state(const fs::path &path, const std::string &format) {
   const auto name = CheckpointName::from_weights_path(path);
-  return exists_lstat(name.dir / name.index()) || exists_lstat(name.dir / name.record());
+  if (exists_lstat(name.dir / name.index()) || exists_lstat(name.dir / name.record()))
+    return true;
+  // A self-describing set has no index: its shards are the state.
+  try {
+    if (!resolve_format(path, format, Need::Write).format->info.split_keys)
+      return false;
+  } catch (const Error &) {
+    return false; // the save itself reports it
+  }
+  DIR *d = ::opendir(name.dir.c_str());
+  if (d == nullptr)
+    return false;
+  bool found = false;
+  while (dirent *e = ::readdir(d))
+    if (name.is_shard_name(e->d_name)) {
+      found = true;
+      break;
+    }
+  ::closedir(d);
+  return found;
 }
 
 void save_sharded(const fs::path &path, const FlatParams &params, const SaveOptions &o) {
@@ -282,10 +318,21 @@ void save_sharded(const fs::path &path, const FlatParams &params, const SaveOpti
     const int err = errno;
     io_fail(path, "folder '" + name.dir.string() + "'", err);
   }
-  const std::string format = resolve_format(path, o.format, Need::Write).format->info.name;
+  const FormatInfo &info = resolve_format(path, o.format, Need::Write).format->info;
+  const std::string format = info.name;
   const ShardPlan plan = plan_shards(params, o.max_shard_bytes);
   const size_t n = std::max<size_t>(1, plan.shards.size());
   const bool sharded = n > 1;
+  // The set describes itself in its shards' metadata; there is no index.
+  const bool self_described = sharded && info.split_keys;
+  if (self_described && (n > kMaxSplitShards || params.size() > kMaxSplitTensors))
+    throw Error(ErrorCode::InvalidArgument,
+                "cannot save '" + path.string() + "': a " + format + " shard set holds at most " +
+                    std::to_string(kMaxSplitShards) + " shards and " +
+                    std::to_string(kMaxSplitTensors) + " tensors; this one would have " +
+                    std::to_string(n) + " shards and " + std::to_string(params.size()) +
+                    " tensors (raise the shard size)",
+                path.string());
 
   std::vector<std::string> names;
   names.reserve(params.size());
@@ -300,7 +347,8 @@ void save_sharded(const fs::path &path, const FlatParams &params, const SaveOpti
         weight_map.emplace_back(names[i], finals.back());
   }
   // Before anything is written: a name JSON can't hold is refused here.
-  const std::string index_text = sharded ? index_json(plan.total_size, weight_map) : "";
+  const bool indexed = sharded && !self_described;
+  const std::string index_text = indexed ? index_json(plan.total_size, weight_map) : "";
 
   StemLock lock(name, path);
   recover(name, o.durable, path);
@@ -329,6 +377,8 @@ void save_sharded(const fs::path &path, const FlatParams &params, const SaveOpti
         so.format = format;
         so.max_shard_bytes = 0;
         so.progress = progress.for_file(s);
+        if (self_described)
+          so.metadata = split_shard_metadata(o.metadata, s, n, params.size());
         try {
           save_weights(name.dir / staged[s], part, so);
         } catch (const Error &e) {
@@ -361,19 +411,19 @@ void save_sharded(const fs::path &path, const FlatParams &params, const SaveOpti
     if (first)
       std::rethrow_exception(first);
 
-    if (sharded)
+    if (indexed)
       write_new_file(name.dir / staged_index, index_text, o.durable, path);
     // Every staged name durable before the record that trusts them is.
     if (o.durable)
       fsync_dir(name.dir, path);
     step("staged");
 
-    record.entry = sharded ? name.index() : name.single();
+    record.entry = indexed ? name.index() : finals[0];
     for (size_t s = 0; s < n; ++s)
       record.renames.emplace_back(staged[s], finals[s]);
-    if (sharded)
+    if (indexed)
       record.renames.emplace_back(staged_index, name.index());
-    record.removes = obsolete_files(name, finals, sharded);
+    record.removes = obsolete_files(name, finals, sharded, info.split_keys);
     write_new_file(name.dir / staged_record, record.to_json(), o.durable, path);
     if (::rename((name.dir / staged_record).c_str(), (name.dir / name.record()).c_str()) != 0) {
       const int err = errno;

@@ -10,9 +10,11 @@
 
 namespace weightio::detail {
 
-// True when `path`'s stem has an index or a commit record beside it (so a
-// one-file save must replace a sharded checkpoint as a whole).
-bool has_sharded_state(const std::filesystem::path &path);
+// True when `path`'s stem has an index or a commit record beside it, or,
+// for a format whose sets describe themselves (`format` or the path's
+// extension picks it), shards beside it: a one-file save must then replace
+// the sharded checkpoint as a whole.
+bool has_sharded_state(const std::filesystem::path &path, const std::string &format);
 
 // Plans the shards, writes them (concurrently) and the index as staged files,
 // then commits: an fsynced record of the renames, the renames, the old

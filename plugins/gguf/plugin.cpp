@@ -122,7 +122,7 @@ const wio_format kFormat = [] {
   f.name = "gguf";
   f.description = "llama.cpp's GGUF (typed metadata, every ggml type; dequantization on request)";
   f.extensions = kExtensions;
-  f.caps = WIO_CAP_READ | WIO_CAP_WRITE | WIO_CAP_METADATA;
+  f.caps = WIO_CAP_READ | WIO_CAP_WRITE | WIO_CAP_METADATA | WIO_CAP_SPLIT_KEYS;
   f.write_dtypes = sdk::dtype_mask({WIO_DTYPE_F32, WIO_DTYPE_F16, WIO_DTYPE_BF16, WIO_DTYPE_F64,
                                     WIO_DTYPE_I8, WIO_DTYPE_I16, WIO_DTYPE_I32, WIO_DTYPE_I64});
   f.probe = probe;

@@ -70,7 +70,8 @@ TEST(ShardedCommit, KilledAtEveryStepLoadsWhollyOldOrNew) {
       {"one file to shards", 4, 0, 6, 2048},  // the single file removed
       {"shards to one file", 6, 2048, 4, 1 << 20},
   };
-  for (const auto &format : {std::string("safetensors"), std::string("npz")}) {
+  // gguf: a set without an index (split keys in the shards, as gguf-split).
+  for (const auto &format : {std::string("safetensors"), std::string("npz"), std::string("gguf")}) {
     for (const auto &t : transitions) {
       // The steps of this commit, named as the hook reports them.
       std::vector<std::string> steps;
@@ -118,9 +119,26 @@ TEST(ShardedCommit, KilledAtEveryStepLoadsWhollyOldOrNew) {
         const bool committed = kill_at == "recorded" || kill_at.rfind("renamed ", 0) == 0 ||
                                kill_at == "removed" || kill_at == "done";
         const fs::path index = dir / ("model." + format + ".index.json");
-        auto entry = [&](uint64_t max) { return max == 0 || max == (1 << 20) ? path : index; };
-        for (const fs::path &p : {dir.path(), entry(committed ? t.new_max : t.old_max)}) {
-          Weights w = load_weights(p);
+        // The file a host names: the single file, the index, or (a set
+        // without one) its first shard with whole_set. 1 KiB tensors.
+        auto entry = [&](uint64_t max, int tensors) {
+          if (max == 0 || max == (1 << 20))
+            return path;
+          if (format != "gguf")
+            return index;
+          const uint64_t per_shard = max / 1024;
+          const uint64_t shards = (static_cast<uint64_t>(tensors) + per_shard - 1) / per_shard;
+          char name[64];
+          std::snprintf(name, sizeof name, "model-00001-of-%05llu.gguf",
+                        static_cast<unsigned long long>(shards));
+          return dir / name;
+        };
+        LoadOptions whole;
+        whole.whole_set = true;
+        for (const fs::path &p :
+             {dir.path(), committed ? entry(t.new_max, t.new_tensors)
+                                    : entry(t.old_max, t.old_tensors)}) {
+          Weights w = load_weights(p, whole);
           if (committed)
             EXPECT_TRUE(all_equal(w, 2.0f, t.new_tensors)) << p;
           else
@@ -134,7 +152,8 @@ TEST(ShardedCommit, KilledAtEveryStepLoadsWhollyOldOrNew) {
         std::vector<std::string> names;
         for (const auto &e : fs::directory_iterator(dir.path()))
           names.push_back(e.path().filename().string());
-        EXPECT_EQ(names.size(), 4u); // 3 shards and the index: nothing of the old saves
+        // 3 shards and the index (none for gguf): nothing of the old saves
+        EXPECT_EQ(names.size(), format == "gguf" ? 3u : 4u);
       }
     }
   }

@@ -64,6 +64,9 @@ struct FormatInfo {
   WriteLimits limits;
   uint32_t probe_bytes = 4096; // leading bytes its probe is given
   bool decodes = false;        // its reader may defer decoding to host threads
+  // Its sharded checkpoints describe themselves through split.* metadata
+  // keys in the shards (GGUF's gguf-split layout), with no index file.
+  bool split_keys = false;
 };
 
 struct PluginInfo {

@@ -488,6 +488,16 @@ typedef enum wio_probe_result {
 #define WIO_CAP_METADATA (1u << 2)    /* holds metadata (strings unless */
                                       /* metadata_types says more) */
 #define WIO_CAP_COMPRESSION (1u << 3) /* honours compression_level */
+/* Added in ABI 2: a set of shards of this format describes itself, as
+ * llama.cpp's gguf-split writes GGUF sets, and needs no index file. Shard i
+ * of N (`model-0000i-of-0000N.<ext>`) holds the metadata values split.no
+ * (UINT16, i - 1), split.count (UINT16, N) and split.tensors.count (INT32,
+ * the set's tensor count); the first shard also holds the checkpoint's
+ * metadata. The host writes these keys on a sharded save (the format must
+ * hold UINT16 and INT32 values), finds a set's shards by these names and
+ * checks the keys on load, and leaves the split.* keys out of the loaded
+ * set's metadata. */
+#define WIO_CAP_SPLIT_KEYS (1u << 4)
 
 typedef struct wio_format {
   uint32_t struct_size;
