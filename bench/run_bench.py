@@ -1,6 +1,7 @@
 """Runs weightio and numpy side by side and prints the comparison table.
 
 usage: run_bench.py --bench BUILD/bin/weightio_bench --data DIR --out DIR [--runs 5]
+                    [--only core,gguf,shards]
 
 Each operation runs in its own process, RUNS times (median reported), with
 memory warmed before each run; a separate single run of each measures peak
@@ -67,7 +68,10 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--only", default="core,gguf,shards",
+                    help="comma-separated row groups: core (npz, safetensors), gguf, shards")
     args = ap.parse_args()
+    groups = set(args.only.split(","))
     os.makedirs(args.out, exist_ok=True)
     # Loads read files this build writes, never ones left by an older build.
     for f in os.listdir(args.out):
@@ -88,31 +92,37 @@ def main():
         N[(op, name)] = numpy_op(args, op, name)
         return N[(op, name)]
 
-    for op in ["raw_write", "raw_write_fsync", "raw_read", "save_npz", "save_npz_durable",
-               "save_st", "save_st_durable", "load_st_open", "load_st_touch", "load_npz"]:
-        w(op, "llm")
-    n("savez", "llm")
-    n("load", "llm")
-    n("load_weightio", "llm")
-    w("load_npz_numpy", "llm")
-    for op in ["load_st_open", "load_st_touch"]:
-        w(op, "llm4x")
-    w("raw_write", "small")
-    w("raw_write_contiguous", "small")
-    w("save_npz", "small")
-    w("load_npz", "small")
-    n("savez", "small")
-    n("load", "small")
-    w("load_npz_numpy", "small")
-    w("save_npz_compressed", "llm256")
-    n("savez_compressed", "llm256")
-    # GGUF (issue 12): save against the safetensors save, open cost O(header).
-    for op in ["save_gguf", "load_gguf_open", "load_gguf_touch"]:
-        w(op, "llm")
-    w("load_gguf_open", "llm4x")
-    # Sharded checkpoints (issue 13): 4 GiB in 4 shards against one 4 GiB file.
-    for op in ["save_st", "save_st_4shards", "load_st_4shards_touch", "load_st_touch"]:
-        w(op, "llm4x")
+    if "core" in groups:
+        for op in ["raw_write", "raw_write_fsync", "raw_read", "save_npz", "save_npz_durable",
+                   "save_st", "save_st_durable", "load_st_open", "load_st_touch", "load_npz"]:
+            w(op, "llm")
+        n("savez", "llm")
+        n("load", "llm")
+        n("load_weightio", "llm")
+        w("load_npz_numpy", "llm")
+        for op in ["load_st_open", "load_st_touch"]:
+            w(op, "llm4x")
+        w("raw_write", "small")
+        w("raw_write_contiguous", "small")
+        w("save_npz", "small")
+        w("load_npz", "small")
+        n("savez", "small")
+        n("load", "small")
+        w("load_npz_numpy", "small")
+        w("save_npz_compressed", "llm256")
+        n("savez_compressed", "llm256")
+    if "gguf" in groups:
+        # GGUF (issue 12): save against the safetensors save, open cost O(header).
+        for op in ["save_gguf", "load_gguf_open", "load_gguf_touch"]:
+            w(op, "llm")
+        w("load_gguf_open", "llm4x")
+        for op in ["save_st", "load_st_touch"]:
+            if (op, "llm") not in W:
+                w(op, "llm")
+    if "shards" in groups:
+        # Sharded checkpoints (issue 13): 4 GiB in 4 shards against one 4 GiB file.
+        for op in ["save_st", "save_st_4shards", "load_st_4shards_touch", "load_st_touch"]:
+            w(op, "llm4x")
 
     gib = 2**30
     rows = []
@@ -131,48 +141,51 @@ def main():
                      "-" if target is None else f">= {target}x",
                      "-" if target is None else "yes" if ok else "NO", f"{mine['peak_kb']/1024:.0f}"))
 
-    row("save .safetensors (llm)", W["save_st", "llm"], W["raw_write", "llm"], "write()", 0.85)
-    row("save .safetensors durable (llm)", W["save_st_durable", "llm"],
-        W["raw_write_fsync", "llm"], "write()+fsync", 0.85)
-    row("save .npz (llm)", W["save_npz", "llm"], N["savez", "llm"], "numpy.savez", 2.5)
-    row("save .npz (llm) vs raw", W["save_npz", "llm"], W["raw_write", "llm"], "write()", 0.7)
-    row("save .npz durable (llm)", W["save_npz_durable", "llm"], W["raw_write_fsync", "llm"],
-        "write()+fsync", 0.7)
-    row("load .safetensors open (llm)", W["load_st_open", "llm"], W["load_st_touch", "llm"],
-        "open+touch", 100)
-    row("load .safetensors open (llm4x)", W["load_st_open", "llm4x"],
-        W["load_st_touch", "llm4x"], "open+touch", 100)
-    row("load .safetensors + touch (llm)", W["load_st_touch", "llm"], W["raw_read", "llm"],
-        "read()", 0.85)
-    row("load .npz + touch (llm, weightio's file)", W["load_npz", "llm"], N["load", "llm"],
-        "numpy.load (its file)", 3)
-    row("load .npz + touch (llm, numpy's file)", W["load_npz_numpy", "llm"], N["load", "llm"],
-        "numpy.load (its file)", None)
-    row("save .npz (many-small)", W["save_npz", "small"], N["savez", "small"], "numpy.savez", 10)
-    row("save .npz (many-small) vs raw", W["save_npz", "small"], W["raw_write", "small"],
-        "write() per tensor", None)
-    row("floor: write() of the bytes in one stream (many-small)", W["raw_write_contiguous", "small"],
-        N["savez", "small"], "numpy.savez", None)
-    row("floor: write() (llm)", W["raw_write", "llm"], N["savez", "llm"], "numpy.savez", None)
-    row("load .npz + touch (many-small)", W["load_npz", "small"], N["load", "small"],
-        "numpy.load", 50)
-    row("load .npz + touch (many-small, numpy's file)", W["load_npz_numpy", "small"],
-        N["load", "small"], "numpy.load", None)
-    row("save compressed .npz (256 MiB)", W["save_npz_compressed", "llm256"],
-        N["savez_compressed", "llm256"], "numpy.savez_compressed", 2)
+    if "core" in groups:
+        row("save .safetensors (llm)", W["save_st", "llm"], W["raw_write", "llm"], "write()", 0.85)
+        row("save .safetensors durable (llm)", W["save_st_durable", "llm"],
+            W["raw_write_fsync", "llm"], "write()+fsync", 0.85)
+        row("save .npz (llm)", W["save_npz", "llm"], N["savez", "llm"], "numpy.savez", 2.5)
+        row("save .npz (llm) vs raw", W["save_npz", "llm"], W["raw_write", "llm"], "write()", 0.7)
+        row("save .npz durable (llm)", W["save_npz_durable", "llm"], W["raw_write_fsync", "llm"],
+            "write()+fsync", 0.7)
+        row("load .safetensors open (llm)", W["load_st_open", "llm"], W["load_st_touch", "llm"],
+            "open+touch", 100)
+        row("load .safetensors open (llm4x)", W["load_st_open", "llm4x"],
+            W["load_st_touch", "llm4x"], "open+touch", 100)
+        row("load .safetensors + touch (llm)", W["load_st_touch", "llm"], W["raw_read", "llm"],
+            "read()", 0.85)
+        row("load .npz + touch (llm, weightio's file)", W["load_npz", "llm"], N["load", "llm"],
+            "numpy.load (its file)", 3)
+        row("load .npz + touch (llm, numpy's file)", W["load_npz_numpy", "llm"], N["load", "llm"],
+            "numpy.load (its file)", None)
+        row("save .npz (many-small)", W["save_npz", "small"], N["savez", "small"], "numpy.savez", 10)
+        row("save .npz (many-small) vs raw", W["save_npz", "small"], W["raw_write", "small"],
+            "write() per tensor", None)
+        row("floor: write() of the bytes in one stream (many-small)", W["raw_write_contiguous", "small"],
+            N["savez", "small"], "numpy.savez", None)
+        row("floor: write() (llm)", W["raw_write", "llm"], N["savez", "llm"], "numpy.savez", None)
+        row("load .npz + touch (many-small)", W["load_npz", "small"], N["load", "small"],
+            "numpy.load", 50)
+        row("load .npz + touch (many-small, numpy's file)", W["load_npz_numpy", "small"],
+            N["load", "small"], "numpy.load", None)
+        row("save compressed .npz (256 MiB)", W["save_npz_compressed", "llm256"],
+            N["savez_compressed", "llm256"], "numpy.savez_compressed", 2)
 
-    row("save .gguf (llm)", W["save_gguf", "llm"], W["save_st", "llm"],
-        "save .safetensors", 1 / 1.2)
-    row("load .gguf open (llm)", W["load_gguf_open", "llm"], W["load_gguf_touch", "llm"],
-        "open+touch", 100)
-    row("load .gguf open (llm4x)", W["load_gguf_open", "llm4x"], W["load_gguf_open", "llm"],
-        "open (llm, 1/4 the bytes)", 0.5)
-    row("load .gguf + touch (llm)", W["load_gguf_touch", "llm"], W["load_st_touch", "llm"],
-        "load .safetensors + touch", 0.85)
-    row("save .safetensors, 4 shards (4 GiB)", W["save_st_4shards", "llm4x"],
-        W["save_st", "llm4x"], "one 4 GiB file", None)
-    row("load .safetensors, 4 shards + touch (4 GiB)", W["load_st_4shards_touch", "llm4x"],
-        W["load_st_touch", "llm4x"], "one 4 GiB file", None)
+    if "gguf" in groups:
+        row("save .gguf (llm)", W["save_gguf", "llm"], W["save_st", "llm"],
+            "save .safetensors", 1 / 1.2)
+        row("load .gguf open (llm)", W["load_gguf_open", "llm"], W["load_gguf_touch", "llm"],
+            "open+touch", 100)
+        row("load .gguf open (llm4x)", W["load_gguf_open", "llm4x"], W["load_gguf_open", "llm"],
+            "open (llm, 1/4 the bytes)", 0.5)
+        row("load .gguf + touch (llm)", W["load_gguf_touch", "llm"], W["load_st_touch", "llm"],
+            "load .safetensors + touch", 0.85)
+    if "shards" in groups:
+        row("save .safetensors, 4 shards (4 GiB)", W["save_st_4shards", "llm4x"],
+            W["save_st", "llm4x"], "one 4 GiB file", None)
+        row("load .safetensors, 4 shards + touch (4 GiB)", W["load_st_4shards_touch", "llm4x"],
+            W["load_st_touch", "llm4x"], "one 4 GiB file", None)
 
     print(f"machine: {machine_line()}")
     print(f"medians of {args.runs} runs; ratio = reference time / weightio time "
@@ -184,14 +197,15 @@ def main():
     print("|" + "---|" * len(head))
     for r in rows:
         print("| " + " | ".join(r) + " |")
-    size_ratio = W["save_npz_compressed", "llm256"]["file_bytes"] / \
-        N["savez_compressed", "llm256"]["file_bytes"]
-    print(f"\ncompressed size: weightio {W['save_npz_compressed', 'llm256']['file_bytes']} B, "
-          f"numpy {N['savez_compressed', 'llm256']['file_bytes']} B, ratio {size_ratio:.4f} "
-          f"(target <= 1.02: {'yes' if size_ratio <= 1.02 else 'NO'})")
+    if "core" in groups:
+        size_ratio = W["save_npz_compressed", "llm256"]["file_bytes"] / \
+            N["savez_compressed", "llm256"]["file_bytes"]
+        print(f"\ncompressed size: weightio {W['save_npz_compressed', 'llm256']['file_bytes']} B, "
+              f"numpy {N['savez_compressed', 'llm256']['file_bytes']} B, ratio {size_ratio:.4f} "
+              f"(target <= 1.02: {'yes' if size_ratio <= 1.02 else 'NO'})")
     # GGUF dequantization, one core, into a reused pre-faulted buffer.
     deq = os.path.join(os.path.dirname(args.bench), "gguf_dequant_bench")
-    if os.path.exists(deq):
+    if "gguf" in groups and os.path.exists(deq):
         res = json.loads(subprocess.run(
             [deq, "--benchmark_format=json", "--benchmark_filter=(Q8_0|Q4_K)_f32",
              f"--benchmark_repetitions={args.runs}", "--benchmark_report_aggregates_only=true"],
