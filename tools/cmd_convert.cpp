@@ -13,6 +13,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -22,6 +24,45 @@ namespace wcli {
 namespace fs = std::filesystem;
 
 namespace {
+
+// A file of OUT's stem's shard pattern (`model-00001-of-00003.gguf`) when
+// OUT's format keeps its sets without an index (GGUF split sets): a save
+// to OUT replaces such a set, so it counts as OUT existing.
+std::optional<std::string> existing_split_shard(const fs::path &out, const std::string &format) {
+  std::string ext = out.extension().string();
+  if (!ext.empty())
+    ext.erase(0, 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  bool split_keys = false;
+  for (const auto &p : weightio::loaded_plugins())
+    for (const auto &f : p.formats)
+      if (format.empty() ? std::count(f.extensions.begin(), f.extensions.end(), ext) != 0
+                         : f.name == format)
+        split_keys = split_keys || f.split_keys;
+  if (!split_keys)
+    return std::nullopt;
+  const std::string stem = out.stem().string(), suffix = out.extension().string();
+  const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  std::error_code ec;
+  for (const auto &e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() <= stem.size() + suffix.size() || name.compare(0, stem.size(), stem) != 0 ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    // "-00001-of-00003" between the stem and the extension
+    const std::string mid = name.substr(stem.size(), name.size() - stem.size() - suffix.size());
+    const size_t of = mid.find("-of-");
+    auto digits = [](const std::string &s) {
+      return !s.empty() &&
+             std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (mid.size() > 1 && mid[0] == '-' && of != std::string::npos &&
+        digits(mid.substr(1, of - 1)) && digits(mid.substr(of + 4)))
+      return (dir / name).string();
+  }
+  return std::nullopt;
+}
 
 struct ConvertOptions {
   std::string in, out, format;
@@ -156,6 +197,13 @@ int run(const ConvertOptions &o) {
       throw CliError(kExitFailure, "'" + existing +
                                        "' exists; refusing to overwrite it (use --force to "
                                        "replace it)");
+  }
+  if (auto shard = existing_split_shard(o.out, o.format)) {
+    out_exists = true;
+    if (!o.force)
+      throw CliError(kExitFailure, "'" + *shard +
+                                       "' exists, a shard of the set at OUT; refusing to "
+                                       "overwrite it (use --force to replace the set)");
   }
   const std::string untouched =
       "'" + o.out + "' " + (out_exists ? "is unchanged" : "was not created");

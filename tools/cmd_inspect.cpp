@@ -43,6 +43,13 @@ std::vector<std::string> tensor_hashes(const weightio::Weights &w, const std::st
   return out;
 }
 
+bool is_index(const weightio::CheckpointLayout &layout) {
+  const std::string e = layout.entry.string();
+  constexpr std::string_view suffix = ".index.json";
+  return e.size() >= suffix.size() &&
+         e.compare(e.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 void print_json_report(const InspectOptions &o, const weightio::Weights &w,
                        const weightio::CheckpointLayout &layout,
                        const std::vector<std::string> &hashes) {
@@ -50,7 +57,11 @@ void print_json_report(const InspectOptions &o, const weightio::Weights &w,
   j["file"] = o.file;
   j["format"] = w.format;
   if (layout.sharded) {
-    j["index"] = layout.entry.string();
+    // A set without an index (GGUF split) is named by its first shard.
+    if (is_index(layout))
+      j["index"] = layout.entry.string();
+    else
+      j["index"] = nullptr, j["first_shard"] = layout.entry.string();
     j["index_metadata"] = nlohmann::ordered_json::object();
     for (const auto &[k, v] : layout.index_metadata)
       j["index_metadata"][k] = v;
@@ -81,7 +92,8 @@ void print_json_report(const InspectOptions &o, const weightio::Weights &w,
 
 // The index's metadata and one row per shard: file, tensors, bytes.
 void print_shards(const weightio::CheckpointLayout &layout) {
-  std::cout << "index     " << printable(layout.entry.string()) << '\n';
+  std::cout << (is_index(layout) ? "index     " : "set       ") << printable(layout.entry.string())
+            << (is_index(layout) ? "" : "  (no index: split.* keys in the shards)") << '\n';
   bool first = true;
   for (const auto &[k, v] : layout.index_metadata) {
     std::cout << (first ? "index md  " : "          ") << printable(k) << " = " << printable(v)

@@ -141,9 +141,22 @@ TEST(GgufSplit, ConvertingTheSetToOneFileDropsTheSplitKeys) {
       {"convert", one.string(), (dir / "again" / "m.gguf").string(), "--max-shard-size", "2500"});
   ASSERT_EQ(back.exit_code, 0) << back.err;
   EXPECT_TRUE(fs::exists(dir / "again" / "m-00003-of-00003.gguf"));
+  // The set counts as OUT existing: replaced only with --force, then whole.
+  const auto refused =
+      wcli_test::run_cli({"convert", one.string(), (dir / "again" / "m.gguf").string()});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err; // as for an existing OUT
+  EXPECT_NE(refused.err.find("m-00001-of-00003.gguf"), std::string::npos) << refused.err;
+  EXPECT_TRUE(fs::exists(dir / "again" / "m-00003-of-00003.gguf"));
+  const auto forced =
+      wcli_test::run_cli({"convert", one.string(), (dir / "again" / "m.gguf").string(), "--force",
+                          "--max-shard-size", "4096"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_TRUE(fs::exists(dir / "again" / "m-00002-of-00002.gguf"));
+  EXPECT_FALSE(fs::exists(dir / "again" / "m-00003-of-00003.gguf"));
   const auto inspect = wcli_test::run_cli({"inspect", (dir / "again").string()});
   EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
-  EXPECT_NE(inspect.out.find("m-00002-of-00003.gguf"), std::string::npos) << inspect.out;
+  EXPECT_NE(inspect.out.find("m-00002-of-00002.gguf"), std::string::npos) << inspect.out;
+  EXPECT_NE(inspect.out.find("set "), std::string::npos) << inspect.out;
 }
 
 TEST(GgufSplit, ResavingReplacesTheWholeSet) {
