@@ -270,6 +270,7 @@ int main(int argc, char **argv) {
     setup = [&] { fs::create_directories(shards_dir); };
     run = [&] { save_weights(shards_dir + "/model.safetensors", w.params, four_shards); };
   } else if (op == "load_st_4shards_touch") {
+    mapped = shards_dir;
     setup = [&] {
       if (!fs::exists(shards_dir + "/model.safetensors.index.json")) {
         fs::create_directories(shards_dir);
@@ -292,7 +293,13 @@ int main(int argc, char **argv) {
     run();
     // A load that touches every byte has the whole mapping resident; what
     // it costs beyond that is peak - mapped.
-    const uint64_t mapped_kb = mapped.empty() ? 0 : fs::file_size(mapped) / 1024;
+    uint64_t mapped_bytes = 0;
+    if (!mapped.empty() && fs::is_directory(mapped)) // a sharded checkpoint: all its files
+      for (const auto &e : fs::directory_iterator(mapped))
+        mapped_bytes += e.is_regular_file() ? e.file_size() : 0;
+    else if (!mapped.empty())
+      mapped_bytes = fs::file_size(mapped);
+    const uint64_t mapped_kb = mapped_bytes / 1024;
     std::cout << "{\"peak_over_base_kb\": " << (status_kb("VmHWM") - base)
               << ", \"mapped_kb\": " << mapped_kb << "}\n";
     return 0;
