@@ -173,6 +173,9 @@ CheckResult symbols(const Target &t) {
       else
         extra.push_back(s);
     }
+    // Plain C names first: those are the ones a reader recognises.
+    std::stable_partition(extra.begin(), extra.end(),
+                          [](const std::string &s) { return s.rfind("_Z", 0) != 0; });
     if (!entry) {
       r.status = Status::Fail;
       r.detail = "does not export " WEIGHTIO_PLUGIN_ENTRY_SYMBOL;

@@ -183,8 +183,8 @@ void check_refusals(const Target &t, const KitOptions &o, std::vector<CheckResul
     if (formats.empty())
       return r.skip("the plugin writes no format");
     for (const auto &f : formats) {
-      Case c = basic_case(f, o.seed);
-      c.label = "cancelled through progress";
+      Case c = large_case(f, o.seed);
+      c.label = "cancelled through progress (" + c.label + ")";
       bool called = false;
       expect_refused(r, dir, f, c, {ErrorCode::Cancelled}, [&](uint64_t, uint64_t) {
         called = true;

@@ -34,13 +34,18 @@ struct Case {
 // concurrency.
 Case basic_case(const weightio::FormatInfo &f, uint64_t seed);
 
+// One tensor of 2^18 elements (1 MiB of F32): big enough that a writer
+// reports progress while writing it.
+Case large_case(const weightio::FormatInfo &f, uint64_t seed);
+
 // Everything the round trip covers: every dtype and block type, the shapes,
 // names, metadata kinds and option values the format declares. Each case
 // respects the format's limits.
 std::vector<Case> roundtrip_cases(const weightio::FormatInfo &f, uint64_t seed);
 
 // Empty when `got` holds what `c` saved (names, types, shapes, bytes,
-// metadata), in any order; else what differs first.
+// metadata; with format options, extra metadata keys are allowed), in any
+// order; else what differs first.
 std::string compare_loaded(const Case &c, const weightio::Weights &got);
 
 // "a, b, c": the tensor names, and the metadata keys, in order.
