@@ -10,7 +10,6 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <random>
 
 namespace wcli::conformance {
@@ -154,10 +153,6 @@ std::string try_input(const std::string &format, const Input &in, uint64_t budge
   }
 }
 
-void reset_peak_rss() {
-  std::ofstream("/proc/self/clear_refs") << "5";
-}
-
 CheckResult run_inputs(const std::string &id, const std::string &format,
                        const std::vector<Input> &inputs, const KitOptions &o) {
   CheckResult r{id, Status::Pass, {}};
@@ -172,8 +167,15 @@ CheckResult run_inputs(const std::string &id, const std::string &format,
         [&](LineWriter &w) {
           for (size_t i = start; i < inputs.size(); ++i) {
             w.line("S " + std::to_string(i));
-            reset_peak_rss();
+            const uint64_t before = self_rss();
+            const bool peak_known = reset_peak_rss();
             std::string why = try_input(format, inputs[i], lim.memory_budget);
+            // The parent polls; the peak also catches a spike between polls.
+            const uint64_t peak = self_peak_rss();
+            if (why.empty() && peak_known && peak > before + lim.memory_budget)
+              why = "the reader allocated too much memory (peak resident memory grew by " +
+                    std::to_string((peak - before) >> 20) + " MiB, over its budget of " +
+                    std::to_string(lim.memory_budget >> 20) + " MiB)";
             std::replace(why.begin(), why.end(), '\n', ' ');
             w.line((why.empty() ? "R " : "X ") + std::to_string(i) + " " + why);
           }

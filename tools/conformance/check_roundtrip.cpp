@@ -73,6 +73,21 @@ void check_roundtrip(const Target &t, const KitOptions &o, std::vector<CheckResu
         }
         ++n;
       }
+      // Empty names: where allowed. A refusal before writing is fine.
+      const Case empty = empty_name_case(f, o.seed);
+      const std::string where = f.name + ", " + empty.label;
+      r.step(where);
+      try {
+        weightio::save_weights(file, empty.params, empty.save_options(f.name));
+        weightio::LoadOptions lo;
+        lo.format = f.name;
+        if (auto diff = compare_loaded(empty, weightio::load_weights(file, lo)); !diff.empty())
+          r.fail(where + ": " + diff);
+        ++n;
+      } catch (const weightio::Error &e) {
+        if (e.code() == weightio::ErrorCode::Plugin || e.code() == weightio::ErrorCode::Internal)
+          r.fail(where + ": " + e.what());
+      }
     }
     r.note(std::to_string(n) + " saves read back equal (dtypes, block types, shapes, names, "
                                "metadata, options)");

@@ -75,6 +75,20 @@ uint64_t self_rss() {
   return status_field("/proc/self/status", "VmRSS");
 }
 
+uint64_t self_peak_rss() {
+  return status_field("/proc/self/status", "VmHWM");
+}
+
+bool reset_peak_rss() {
+  {
+    std::ofstream clear("/proc/self/clear_refs");
+    clear << "5"; // resets VmHWM (Linux 4.0+)
+    if (!clear.flush())
+      return false;
+  }
+  return self_peak_rss() <= self_rss() + (1u << 20);
+}
+
 ChildRun run_child(const std::function<void(LineWriter &)> &body, const ChildLimits &limits) {
   ChildRun run;
   int fds[2];

@@ -48,7 +48,12 @@ ChildRun run_child(const std::function<void(LineWriter &)> &body, const ChildLim
 // ended without completing.
 std::string describe_end(const ChildRun &run, const ChildLimits &limits);
 
-// The child's current resident set from /proc/self/status (bytes).
+// The child's current resident set, and its peak, from /proc/self/status
+// (bytes).
 uint64_t self_rss();
+uint64_t self_peak_rss();
+// Resets the peak (VmHWM) to the current resident set; false when the
+// kernel does not allow it (then the peak is not per step).
+bool reset_peak_rss();
 
 } // namespace wcli::conformance

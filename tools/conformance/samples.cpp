@@ -168,6 +168,13 @@ Case large_case(const weightio::FormatInfo &f, uint64_t seed) {
   return c;
 }
 
+Case empty_name_case(const weightio::FormatInfo &f, uint64_t seed) {
+  Case c;
+  c.label = "an empty name";
+  c.add("", main_dtype(f), fitted(f.limits, {3}), seed);
+  return c;
+}
+
 std::vector<Case> roundtrip_cases(const weightio::FormatInfo &f, uint64_t seed) {
   std::vector<Case> out;
   const auto &l = f.limits;

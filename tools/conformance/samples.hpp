@@ -38,6 +38,9 @@ Case basic_case(const weightio::FormatInfo &f, uint64_t seed);
 // reports progress while writing it.
 Case large_case(const weightio::FormatInfo &f, uint64_t seed);
 
+// One tensor with an empty name, which a format may refuse.
+Case empty_name_case(const weightio::FormatInfo &f, uint64_t seed);
+
 // Everything the round trip covers: every dtype and block type, the shapes,
 // names, metadata kinds and option values the format declares. Each case
 // respects the format's limits.
