@@ -192,6 +192,31 @@ TEST(CliConformance, VectorsNameTheFileAndFieldOfAnAlteredExpectation) {
       << c->at("detail");
 }
 
+TEST(CliConformance, ASeedReplaysTheSameFailingInput) {
+  const std::string crash = (kPlugins / "weightio_fault_crash.so").string();
+  std::string details[2];
+  for (auto &d : details) {
+    const json r = run_kit({crash, "--only", "robustness.mutation"}, 1);
+    const json *c = check(r, "robustness.mutation");
+    ASSERT_NE(c, nullptr);
+    d = c->at("detail").get<std::string>();
+  }
+  EXPECT_EQ(details[0], details[1]);
+  EXPECT_NE(details[0].find("the reader crashed"), std::string::npos) << details[0];
+}
+
+TEST(CliConformance, ThoroughTriesEveryTruncationLength) {
+  // wfault's file of the basic case: a 36-byte header, the 15-byte name
+  // "layers.0.weight" padded to 56, and 15 bytes of data: 71 bytes, so
+  // lengths 0..70. The default run samples 82 (41 short, 40 seeded, 1 short).
+  const std::string none = (kPlugins / "weightio_fault_none.so").string();
+  const json r = run_kit({none, "--thorough", "--only", "robustness.truncation"}, 0);
+  const json *c = check(r, "robustness.truncation");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->at("detail").get<std::string>().rfind("71 inputs", 0), 0u) << c->at("detail");
+  EXPECT_EQ(r.at("thorough"), true);
+}
+
 TEST(CliConformance, TableNamesEveryCheckAndTheSeed) {
   const auto r = run_cli({"conformance", "--seed", "7", "--only", "contract,probe",
                           (kPlugins / "weightio_fault_none.so").string()});

@@ -26,6 +26,19 @@ int32_t probe_exact(const wio_format &f, const uint8_t *data, size_t n) {
   return f.probe(buf.get(), n);
 }
 
+// Another plugin's format that is one of ours (same name or an extension in
+// common, e.g. a second npz plugin): its files are ours too.
+bool same_format(const Target &t, const weightio::FormatInfo &g) {
+  for (const auto &f : t.info.formats) {
+    if (f.name == g.name)
+      return true;
+    for (const auto &e : f.extensions)
+      if (std::find(g.extensions.begin(), g.extensions.end(), e) != g.extensions.end())
+        return true;
+  }
+  return false;
+}
+
 } // namespace
 
 void check_probe(const Target &t, const KitOptions &o, std::vector<CheckResult> &out) {
@@ -36,7 +49,7 @@ void check_probe(const Target &t, const KitOptions &o, std::vector<CheckResult> 
       if (p.path == t.path)
         continue;
       for (const auto &g : p.formats)
-        if (g.can_write) {
+        if (g.can_write && !same_format(t, g)) {
           try {
             others.emplace_back(
                 g.name + " (plugin '" + p.name + "')",

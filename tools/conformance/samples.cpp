@@ -223,6 +223,17 @@ std::vector<Case> roundtrip_cases(const weightio::FormatInfo &f, uint64_t seed) 
   names.push_back({std::string(longest, 'n'), d, nullptr, fitted(l, {n})});
   add_cases(out, "names", keep(names), f, seed);
 
+  if (l.max_tensors != 0 && l.max_tensors <= 64) {
+    std::vector<Spec> most;
+    for (uint64_t i = 0; i < l.max_tensors; ++i)
+      most.push_back({"m." + std::to_string(i), d, nullptr, fitted(l, {n})});
+    Case c;
+    c.label = "max_tensors (" + std::to_string(l.max_tensors) + ") tensors";
+    for (const auto &s : most)
+      c.add(s.name, s.dtype, s.shape, ++seed);
+    out.push_back(std::move(c));
+  }
+
   if (f.metadata) {
     Case c = basic_case(f, ++seed);
     c.label = "metadata of every kind";
