@@ -53,6 +53,29 @@ void limit_address_space(uint64_t budget) {
 #endif
 }
 
+int crash_fd = -1;
+
+// A crashing plugin ends the child at once, by the signal itself: a
+// sanitizer's own handler would first symbolize a report, which can take
+// more memory than the budget and be mistaken for a balloon.
+extern "C" void on_deadly_signal(int sig) {
+  if (crash_fd >= 0) {
+    const char msg[] = "!signal\n";
+    [[maybe_unused]] ssize_t ignored = ::write(crash_fd, msg, sizeof msg - 1);
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+void catch_deadly_signals(int fd) {
+  crash_fd = fd;
+  struct sigaction sa {};
+  sa.sa_handler = on_deadly_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL})
+    sigaction(sig, &sa, nullptr);
+}
+
 } // namespace
 
 void LineWriter::line(const std::string &text) {
@@ -100,6 +123,7 @@ ChildRun run_child(const std::function<void(LineWriter &)> &body, const ChildLim
     throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     ::close(fds[0]);
+    catch_deadly_signals(fds[1]);
     limit_address_space(limits.memory_budget);
     int status = 0;
     try {
