@@ -5,7 +5,9 @@
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer, every test but the
 #      install test (an instrumented library can't be linked by the plain
 #      out-of-tree consumer);
-#   3. ThreadSanitizer, the concurrency tests only;
+#   3. ThreadSanitizer, the concurrency tests only (with the command-line
+#      tool, for `weightio conformance --only concurrency` on the bundled
+#      plugins);
 #   4. a short fuzzing pass: every corpus replayed, each target fuzzed 20 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +36,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 echo "== ThreadSanitizer (concurrency tests)" >&2
 cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DWEIGHTIO_WERROR=ON \
-  -DWEIGHTIO_SANITIZE=thread -DWEIGHTIO_BUILD_TOOLS=OFF >/dev/null
+  -DWEIGHTIO_SANITIZE=thread -DWEIGHTIO_BUILD_TOOLS=ON >/dev/null
 cmake --build build/tsan -j"$jobs" --target weightio_concurrency_tests
 TSAN_OPTIONS=halt_on_error=1 run_suite build/tsan -R 'Concurrency'
 

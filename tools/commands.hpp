@@ -22,5 +22,6 @@ Command add_verify(CLI::App &parent);
 Command add_diff(CLI::App &parent);
 Command add_plugins(CLI::App &parent);
 Command add_demo(CLI::App &parent);
+Command add_conformance(CLI::App &parent);
 
 } // namespace wcli

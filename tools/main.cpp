@@ -58,8 +58,9 @@ int main(int argc, char **argv) {
   app.footer("Exit status: 0 success; 1 an input file is invalid (or diff: the files differ); "
              "2 usage error or any other failure.");
 
-  const std::vector<Command> commands = {add_inspect(app), add_convert(app), add_verify(app),
-                                         add_diff(app),    add_plugins(app), add_demo(app)};
+  const std::vector<Command> commands = {add_inspect(app),    add_convert(app), add_verify(app),
+                                         add_diff(app),       add_plugins(app), add_demo(app),
+                                         add_conformance(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

@@ -229,6 +229,8 @@ protected:
       check_plugins(p, r);
     else if (p.command == "demo")
       check_demo(p, r);
+    else if (p.command == "conformance")
+      EXPECT_NE(r.out.find("\npassed (replay with --seed"), std::string::npos) << r.out;
     else
       ADD_FAILURE() << "no check for the command '" << p.command << "'";
   }
@@ -319,7 +321,7 @@ TEST(DocExamplesCoverage, CliDocShowsEveryCommand) {
   std::set<std::string> shown;
   for (const auto &e : examples_in(kSource / "docs" / "CLI.md"))
     shown.insert(parse(e.args).command);
-  for (const char *c : {"inspect", "convert", "verify", "diff", "plugins", "demo"})
+  for (const char *c : {"inspect", "convert", "verify", "diff", "plugins", "demo", "conformance"})
     EXPECT_TRUE(shown.count(c)) << "docs/CLI.md has no example of '" << c << "'";
 }
 

@@ -8,8 +8,8 @@ using wcli_test::run_cli;
 
 namespace {
 
-const std::vector<std::string> kCommands = {"inspect", "convert", "verify",
-                                            "diff",    "plugins", "demo"};
+const std::vector<std::string> kCommands = {"inspect", "convert", "verify",     "diff",
+                                            "plugins", "demo",    "conformance"};
 
 TEST(CliUsage, VersionIsTheLoadedLibrarysVersion) {
   auto r = run_cli({"--version"});
