@@ -37,11 +37,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (const auto &t : h.tensors) {
       check(sdk::dtype_valid(t.dtype), "dtype");
       check(t.ndim <= limits.max_ndim, "max_ndim");
-      check(t.name.size() <= limits.max_name_bytes, "max_name_bytes");
+      check(h.name(t).size() <= limits.max_name_bytes, "max_name_bytes");
       check(t.shape_pos + t.ndim <= h.extents.size(), "shape inside extents");
       check(t.begin == at && t.begin <= t.end, "tensors tile the data");
       check(t.end <= size - h.data_start, "tensor inside the file");
-      const auto n = sdk::checked_nbytes(t.dtype, h.extents.data() + t.shape_pos, t.ndim);
+      const auto n = sdk::checked_nbytes(t.dtype, h.extents_i64() + t.shape_pos, t.ndim);
       check(n && *n == t.end - t.begin, "bytes match shape");
       at = t.end;
     }

@@ -50,44 +50,62 @@ bool is_index(const weightio::CheckpointLayout &layout) {
          e.compare(e.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// Streamed rather than built as one JSON value: a file of a million tensors
+// would need ~600 bytes of JSON nodes per tensor before the first byte out.
 void print_json_report(const InspectOptions &o, const weightio::Weights &w,
                        const weightio::CheckpointLayout &layout,
                        const std::vector<std::string> &hashes) {
-  nlohmann::ordered_json j;
-  j["file"] = o.file;
-  j["format"] = w.format;
+  JsonObjectStream j(std::cout);
+  j.member("file", o.file);
+  j.member("format", w.format);
   if (layout.sharded) {
     // A set without an index (GGUF split) is named by its first shard.
-    if (is_index(layout))
-      j["index"] = layout.entry.string();
-    else
-      j["index"] = nullptr, j["first_shard"] = layout.entry.string();
-    j["index_metadata"] = nlohmann::ordered_json::object();
+    if (is_index(layout)) {
+      j.member("index", layout.entry.string());
+    } else {
+      j.member("index", nullptr);
+      j.member("first_shard", layout.entry.string());
+    }
+    auto index_metadata = nlohmann::ordered_json::object();
     for (const auto &[k, v] : layout.index_metadata)
-      j["index_metadata"][k] = v;
-    j["shards"] = nlohmann::ordered_json::array();
+      index_metadata[k] = v;
+    j.member("index_metadata", index_metadata);
+    auto shards = nlohmann::ordered_json::array();
     for (const auto &s : layout.shards)
-      j["shards"].push_back(
-          {{"file", s.file}, {"tensors", s.tensors.size()}, {"bytes", s.file_bytes}});
+      shards.push_back({{"file", s.file}, {"tensors", s.tensors.size()}, {"bytes", s.file_bytes}});
+    j.member("shards", shards);
   }
   if (!w.warnings.empty())
-    j["warnings"] = w.warnings;
-  j["metadata"] = metadata_json(w.metadata);
-  j["tensors"] = nlohmann::ordered_json::array();
+    j.member("warnings", w.warnings);
+  j.begin_array("metadata");
+  for (const auto &[k, v] : w.metadata)
+    write_metadata_entry(j.item(), k, v);
+  j.end_array();
+  // One line per tensor.
+  j.begin_array("tensors");
   size_t i = 0;
   for (const auto &[name, t] : w) {
-    nlohmann::ordered_json e;
-    e["name"] = name;
-    e["dtype"] = std::string(t.type_name());
-    e["shape"] = t.shape();
-    e["nbytes"] = t.nbytes();
-    if (o.hash)
-      e["sha256"] = hashes[i];
-    j["tensors"].push_back(std::move(e));
+    std::ostream &out = j.item();
+    out << "{\"name\":";
+    write_json_string(out, name);
+    out << ",\"dtype\":";
+    write_json_string(out, t.type_name());
+    out << ",\"shape\":[";
+    const char *sep = "";
+    for (int64_t e : t.shape()) {
+      out << sep << e;
+      sep = ",";
+    }
+    out << "],\"nbytes\":" << t.nbytes();
+    if (o.hash) {
+      out << ",\"sha256\":";
+      write_json_string(out, hashes[i]);
+    }
+    out << '}';
     ++i;
   }
-  // One line per tensor.
-  print_json(std::cout, j, 2);
+  j.end_array();
+  j.finish();
 }
 
 // The index's metadata and one row per shard: file, tensors, bytes.
@@ -131,22 +149,29 @@ void print_text(const InspectOptions &o, const weightio::Weights &w,
   if (layout.sharded)
     print_shards(layout);
 
-  std::vector<std::vector<std::string>> rows;
-  rows.push_back({"name", "dtype", "shape", "bytes"});
-  if (o.hash)
-    rows.back().push_back("sha256");
+  // Rows are made as they are printed: a table of a million tensors would
+  // otherwise hold ~200 bytes of strings per tensor at once.
   uint64_t bytes = 0, elements = 0;
-  size_t i = 0;
   for (const auto &[name, t] : w) {
-    rows.push_back({printable(name), std::string(t.type_name()), shape_string(t.shape()),
-                    grouped(t.nbytes())});
-    if (o.hash)
-      rows.back().push_back(hashes[i]);
     bytes += t.nbytes();
     elements += t.numel();
-    ++i;
   }
-  print_table(std::cout, rows, {false, false, false, true, false});
+  const auto row = [&](size_t i, std::vector<std::string> &cells) {
+    if (i == 0) {
+      cells = {"name", "dtype", "shape", "bytes"};
+      if (o.hash)
+        cells.push_back("sha256");
+      return;
+    }
+    const auto &[name, t] = *(w.begin() + static_cast<std::ptrdiff_t>(i - 1));
+    cells.push_back(printable(name));
+    cells.emplace_back(t.type_name());
+    cells.push_back(shape_string(t.shape()));
+    cells.push_back(grouped(t.nbytes()));
+    if (o.hash)
+      cells.push_back(hashes[i - 1]);
+  };
+  print_table(std::cout, w.size() + 1, row, {false, false, false, true, false});
   std::cout << '\n'
             << counted(w.size(), "tensor") << ", " << grouped(elements) << " elements, "
             << grouped(bytes) << " bytes (" << human_bytes(bytes) << ")\n";

@@ -145,27 +145,41 @@ std::string printable(std::string_view text) {
 
 void print_table(std::ostream &out, const std::vector<std::vector<std::string>> &rows,
                  const std::vector<bool> &right) {
+  print_table(
+      out, rows.size(), [&](size_t i, std::vector<std::string> &cells) { cells = rows[i]; }, right);
+}
+
+void print_table(std::ostream &out, size_t rows,
+                 const std::function<void(size_t, std::vector<std::string> &)> &row,
+                 const std::vector<bool> &right) {
+  std::vector<std::string> cells;
   std::vector<size_t> width;
-  for (const auto &row : rows) {
-    width.resize(std::max(width.size(), row.size()), 0);
-    for (size_t c = 0; c < row.size(); ++c)
-      width[c] = std::max(width[c], display_width(row[c]));
+  for (size_t i = 0; i < rows; ++i) {
+    cells.clear();
+    row(i, cells);
+    width.resize(std::max(width.size(), cells.size()), 0);
+    for (size_t c = 0; c < cells.size(); ++c)
+      width[c] = std::max(width[c], display_width(cells[c]));
   }
-  for (const auto &row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      const size_t pad = width[c] - display_width(row[c]);
+  std::string line;
+  for (size_t i = 0; i < rows; ++i) {
+    cells.clear();
+    row(i, cells);
+    line.clear();
+    for (size_t c = 0; c < cells.size(); ++c) {
+      const size_t pad = width[c] - display_width(cells[c]);
       const bool r = c < right.size() && right[c];
       if (c)
         line += "  ";
       if (r)
         line.append(pad, ' ');
-      line += row[c];
+      line += cells[c];
       // No trailing blanks after the last column.
-      if (!r && c + 1 < row.size())
+      if (!r && c + 1 < cells.size())
         line.append(pad, ' ');
     }
-    out << line << '\n';
+    line += '\n';
+    out << line;
   }
 }
 

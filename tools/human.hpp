@@ -3,7 +3,9 @@
 
 #include <weightio/tensor.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <string_view>
@@ -37,6 +39,13 @@ std::string printable(std::string_view text);
 // Left-aligned columns separated by two spaces; `right` marks the columns to
 // right-align (numbers). The first row is the header.
 void print_table(std::ostream &out, const std::vector<std::vector<std::string>> &rows,
+                 const std::vector<bool> &right);
+// The same for rows made on demand, so a table of a million rows needs the
+// memory of one: `row(i, cells)` fills `cells` with row i (0 is the header)
+// of `rows`. It is called twice per row (widths, then output) and must give
+// the same cells both times.
+void print_table(std::ostream &out, size_t rows,
+                 const std::function<void(size_t, std::vector<std::string> &)> &row,
                  const std::vector<bool> &right);
 
 } // namespace wcli

@@ -24,7 +24,9 @@ void write(std::ostream &out, const nlohmann::ordered_json &j, int depth, int ex
     out << (first ? "" : ",\n") << pad;
     first = false;
     if (j.is_object())
-      out << compact(it.key()) << ": ";
+      write_json_string(out, it.key());
+    if (j.is_object())
+      out << ": ";
     write(out, *it, depth + 1, expand_depth);
   }
   out << '\n' << std::string(2 * static_cast<size_t>(depth), ' ') << (j.is_object() ? '}' : ']');
@@ -35,6 +37,56 @@ void write(std::ostream &out, const nlohmann::ordered_json &j, int depth, int ex
 void print_json(std::ostream &out, const nlohmann::ordered_json &j, int expand_depth) {
   write(out, j, 0, expand_depth);
   out << '\n';
+}
+
+void write_json_string(std::ostream &out, std::string_view s) {
+  // Printable ASCII other than the quote and the backslash is written as it
+  // is by every JSON writer; anything else goes through nlohmann, so escapes
+  // and the replacement of invalid UTF-8 stay exactly print_json's.
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7F || c == '"' || c == '\\') {
+      out << compact(nlohmann::ordered_json(std::string(s)));
+      return;
+    }
+  }
+  out << '"' << s << '"';
+}
+
+JsonObjectStream::JsonObjectStream(std::ostream &out) : out_(out) {
+  out_ << '{';
+}
+
+void JsonObjectStream::next_member(std::string_view key) {
+  out_ << (first_member_ ? "\n  " : ",\n  ");
+  first_member_ = false;
+  write_json_string(out_, key);
+  out_ << ": ";
+}
+
+void JsonObjectStream::member(std::string_view key, const nlohmann::ordered_json &value) {
+  next_member(key);
+  write(out_, value, 1, 2);
+}
+
+void JsonObjectStream::begin_array(std::string_view key) {
+  next_member(key);
+  out_ << '[';
+  first_item_ = true;
+}
+
+std::ostream &JsonObjectStream::item() {
+  out_ << (first_item_ ? "\n    " : ",\n    ");
+  first_item_ = false;
+  return out_;
+}
+
+void JsonObjectStream::end_array() {
+  out_ << (first_item_ ? "]" : "\n  ]");
+}
+
+void JsonObjectStream::finish() {
+  out_ << (first_member_ ? "}\n" : "\n}\n");
 }
 
 } // namespace wcli

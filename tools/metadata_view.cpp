@@ -1,8 +1,10 @@
 #include "metadata_view.hpp"
 
 #include "human.hpp"
+#include "json_out.hpp"
 
 #include <cmath>
+#include <ostream>
 #include <sstream>
 
 namespace wcli {
@@ -87,21 +89,38 @@ std::string value_text(const Value &v) {
   return out + "]";
 }
 
+nlohmann::ordered_json metadata_entry_json(const std::string &key, const Value &v) {
+  nlohmann::ordered_json e;
+  e["key"] = key;
+  e["type"] = std::string(weightio::value_type_name(v.type()));
+  if (v.type() == ValueType::Array) {
+    e["item_type"] = std::string(weightio::value_type_name(v.item_type()));
+    e["value"] = items_json(v);
+  } else {
+    e["value"] = scalar_json(v);
+  }
+  return e;
+}
+
 nlohmann::ordered_json metadata_json(const weightio::Metadata &m) {
   auto out = nlohmann::ordered_json::array();
-  for (const auto &[key, v] : m) {
-    nlohmann::ordered_json e;
-    e["key"] = key;
-    e["type"] = std::string(weightio::value_type_name(v.type()));
-    if (v.type() == ValueType::Array) {
-      e["item_type"] = std::string(weightio::value_type_name(v.item_type()));
-      e["value"] = items_json(v);
-    } else {
-      e["value"] = scalar_json(v);
-    }
-    out.push_back(std::move(e));
-  }
+  for (const auto &[key, v] : m)
+    out.push_back(metadata_entry_json(key, v));
   return out;
+}
+
+void write_metadata_entry(std::ostream &out, const std::string &key, const Value &v) {
+  if (v.type() != ValueType::String) {
+    out << metadata_entry_json(key, v).dump(-1, ' ', false,
+                                            nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  // Strings, all of safetensors' metadata, without a JSON value per entry.
+  out << "{\"key\":";
+  write_json_string(out, key);
+  out << ",\"type\":\"STRING\",\"value\":";
+  write_json_string(out, v.as_string());
+  out << '}';
 }
 
 } // namespace wcli

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <iosfwd>
 #include <string>
 
 namespace wcli {
@@ -19,5 +20,10 @@ std::string value_text(const weightio::Value &v);
 // Exact: 64-bit integers as JSON integers, floats as numbers (FLOAT32 as its
 // exact value as a double), non-finite ones as "nan", "inf", "-inf".
 nlohmann::ordered_json metadata_json(const weightio::Metadata &m);
+// One item of that list.
+nlohmann::ordered_json metadata_entry_json(const std::string &key, const weightio::Value &v);
+// The same item written compact to `out`, as print_json writes it, without
+// building it as a JSON value when it is a string (inspect streams millions).
+void write_metadata_entry(std::ostream &out, const std::string &key, const weightio::Value &v);
 
 } // namespace wcli

@@ -231,28 +231,21 @@ Metadata::Metadata(std::initializer_list<value_type> entries) {
 }
 
 Value &Metadata::operator[](const std::string &key) {
-  auto [it, inserted] = index_.try_emplace(key, items_.size());
-  if (inserted) {
-    try {
-      items_.emplace_back(key, Value{});
-    } catch (...) {
-      index_.erase(it);
-      throw;
-    }
-  }
-  return items_[it->second].second;
+  const size_t i = index_.find(key, name_at());
+  if (i != detail::NameIndex::npos)
+    return items_[i].second;
+  index_.reserve(items_.size() + 1, name_at());
+  items_.emplace_back(key, Value{});
+  index_.insert(items_.back().first, items_.size() - 1);
+  return items_.back().second;
 }
 
 void Metadata::emplace(std::string key, Value value) {
-  auto [it, inserted] = index_.try_emplace(key, items_.size());
-  if (!inserted)
+  if (index_.find(key, name_at()) != detail::NameIndex::npos)
     throw Error(ErrorCode::InvalidArgument, "duplicate metadata key '" + key + "'");
-  try {
-    items_.emplace_back(std::move(key), std::move(value));
-  } catch (...) {
-    index_.erase(it);
-    throw;
-  }
+  index_.reserve(items_.size() + 1, name_at());
+  items_.emplace_back(std::move(key), std::move(value));
+  index_.insert(items_.back().first, items_.size() - 1);
 }
 
 void Metadata::set(std::string key, Value value) {
@@ -260,8 +253,8 @@ void Metadata::set(std::string key, Value value) {
 }
 
 const Value *Metadata::find(std::string_view key) const {
-  auto it = index_.find(std::string(key));
-  return it == index_.end() ? nullptr : &items_[it->second].second;
+  const size_t i = index_.find(key, name_at());
+  return i == detail::NameIndex::npos ? nullptr : &items_[i].second;
 }
 
 const Value &Metadata::at(std::string_view key) const {
@@ -271,15 +264,17 @@ const Value &Metadata::at(std::string_view key) const {
 }
 
 bool Metadata::erase(std::string_view key) {
-  auto it = index_.find(std::string(key));
-  if (it == index_.end())
+  const size_t gone = index_.find(key, name_at());
+  if (gone == detail::NameIndex::npos)
     return false;
-  const size_t pos = it->second;
-  items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(pos));
-  index_.erase(it);
-  for (auto &[k, i] : index_)
-    if (i > pos)
-      --i;
+  // The new index first: if it cannot be built, nothing has changed.
+  detail::NameIndex fresh;
+  fresh.reserve(items_.size() - 1, name_at());
+  for (size_t i = 0; i < items_.size(); ++i)
+    if (i != gone)
+      fresh.insert(items_[i].first, i < gone ? i : i - 1);
+  items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(gone));
+  index_ = std::move(fresh);
   return true;
 }
 
@@ -301,7 +296,7 @@ void Metadata::clear() noexcept {
 
 void Metadata::reserve(size_t n) {
   items_.reserve(n);
-  index_.reserve(n);
+  index_.reserve(n, name_at());
 }
 
 } // namespace weightio

@@ -111,8 +111,8 @@ struct Frame {
   Slot slot = Slot::Ignored; // objects: what the current key's value is
   uint8_t fields = 0;        // tensor entries: the Field bits seen
   uint64_t count = 0;        // arrays: elements so far
-  // Keys seen in metadata and unknown objects. Tensor names and the fields
-  // of tensor entries, by far the most keys, are tracked more cheaply.
+  // Keys seen in unknown objects. Tensor names, metadata keys and the
+  // fields of tensor entries, by far the most keys, are checked more cheaply.
   KeySet keys;
 };
 
@@ -124,7 +124,6 @@ public:
   HeaderSax(const ParseLimits &limits, ParsedHeader &out) : limits_(limits), out_(out) {}
 
   const std::string &error() const { return error_; }
-  std::vector<uint64_t> &raw_extents() { return extents_; }
 
   bool null() {
     const Slot s = take_slot();
@@ -155,7 +154,7 @@ public:
       if (limits_.max_ndim != 0 && stack_.back().count > limits_.max_ndim)
         return fail(tensor_ref() + ": shape has more than " + std::to_string(limits_.max_ndim) +
                     " dimensions, the limit set by the caller (max_ndim)");
-      extents_.push_back(v);
+      out_.extents.push_back(v);
       return true;
     case Slot::OffsetsElem:
       if (stack_.back().count > 2)
@@ -204,8 +203,8 @@ public:
       return push(FrameKind::Root);
     case Slot::Tensor:
       cur_ = TensorEntry{};
-      cur_.name = std::move(pending_name_);
-      cur_.shape_pos = extents_.size();
+      cur_name_ = std::move(pending_name_);
+      cur_.shape_pos = static_cast<uint32_t>(out_.extents.size());
       return push(FrameKind::Tensor);
     case Slot::Metadata:
       return push(FrameKind::Metadata);
@@ -256,8 +255,8 @@ public:
       return true;
     }
     case FrameKind::Metadata:
-      if (!f.keys.insert(k))
-        return fail("__metadata__ key " + display_name(k) + " appears twice");
+      // Duplicates are found once the object is complete (end_object): a
+      // hash set of 300,000 keys cost more than the rest of the parse.
       meta_key_ = k;
       f.slot = Slot::MetaValue;
       return true;
@@ -277,7 +276,15 @@ public:
                                                          : nullptr;
       if (missing != nullptr)
         return fail(tensor_ref() + ": missing field \"" + missing + "\"");
-      out_.tensors.push_back(std::move(cur_));
+      cur_.name_pos = static_cast<uint32_t>(out_.names.size());
+      cur_.name_size = static_cast<uint32_t>(cur_name_.size());
+      out_.names += cur_name_;
+      out_.tensors.push_back(cur_);
+    } else if (f.kind == FrameKind::Metadata) {
+      const auto &m = out_.metadata;
+      if (auto dup =
+              find_duplicate(m.size(), [&](size_t i) -> std::string_view { return m[i].first; }))
+        return fail("__metadata__ key " + display_name(*dup) + " appears twice");
     }
     stack_.pop_back();
     return true;
@@ -346,7 +353,7 @@ private:
     return false;
   }
 
-  std::string tensor_ref() const { return "tensor " + display_name(cur_.name); }
+  std::string tensor_ref() const { return "tensor " + display_name(cur_name_); }
 
   static const char *field_name(Slot s) { return s == Slot::ShapeElem ? "shape" : "data_offsets"; }
 
@@ -381,8 +388,8 @@ private:
   const ParseLimits &limits_;
   ParsedHeader &out_;
   std::vector<Frame> stack_;
-  std::vector<uint64_t> extents_;
   TensorEntry cur_;
+  std::string cur_name_;
   bool seen_metadata_ = false;
   std::string pending_name_;
   std::string meta_key_;
@@ -400,13 +407,14 @@ uint64_t read_le64(const uint8_t *p) {
 // The official reader's Metadata::validate: in data order, each tensor must
 // start where the previous one ended, and its byte span must be exactly what
 // its shape and dtype need. Returns the end of the last tensor.
-uint64_t validate_layout(const ParsedHeader &h, const std::vector<uint64_t> &raw) {
+uint64_t validate_layout(const ParsedHeader &h) {
+  const std::vector<uint64_t> &raw = h.extents;
   uint64_t start = 0;
   const TensorEntry *prev = nullptr;
   for (const TensorEntry &t : h.tensors) {
     const uint64_t *ext = raw.data() + t.shape_pos;
     // Messages are built only on failure: this loop runs once per tensor.
-    auto ref = [&] { return "tensor " + display_name(t.name); };
+    auto ref = [&] { return "tensor " + display_name(h.name(t)); };
     auto offsets = [&] {
       return "data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) + "]";
     };
@@ -420,7 +428,7 @@ uint64_t validate_layout(const ParsedHeader &h, const std::vector<uint64_t> &raw
       const std::string where = prev == nullptr
                                     ? std::string("the first tensor's data must begin at offset 0")
                                     : "it must begin at " + std::to_string(start) +
-                                          ", where tensor " + display_name(prev->name) + " ends";
+                                          ", where tensor " + display_name(h.name(*prev)) + " ends";
       const char *why = prev == nullptr   ? ""
                         : t.begin < start ? " (the tensors overlap)"
                                           : " (there is a gap between the tensors)";
@@ -506,29 +514,26 @@ ParsedHeader parse_header(std::span<const uint8_t> file, const ParseLimits &limi
   // The last JSON-level check: the spec forbids repeating a key, and tensor
   // names are keys of the top-level object.
   if (auto dup = find_duplicate(h.tensors.size(),
-                                [&](size_t i) -> std::string_view { return h.tensors[i].name; }))
+                                [&](size_t i) -> std::string_view { return h.name(h.tensors[i]); }))
     refuse(kBadJson, "tensor " + display_name(*dup) +
                          " appears twice (the safetensors spec forbids duplicate names)");
 
   // The official reader sorts by (begin, end) and leaves ties (zero-size
   // tensors at one offset) in hash order; breaking them by name makes the
   // order repeatable and independent of how the header was written.
-  std::sort(h.tensors.begin(), h.tensors.end(), [](const auto &a, const auto &b) {
+  std::sort(h.tensors.begin(), h.tensors.end(), [&h](const auto &a, const auto &b) {
     if (a.begin != b.begin)
       return a.begin < b.begin;
     if (a.end != b.end)
       return a.end < b.end;
-    return a.name < b.name;
+    return h.name(a) < h.name(b);
   });
-  const std::vector<uint64_t> &raw = sax.raw_extents();
-  const uint64_t data_end = validate_layout(h, raw);
+  const uint64_t data_end = validate_layout(h);
   if (data_end != size - h.data_start)
     refuse("data length mismatch",
            "the tensors cover " + std::to_string(data_end) + " bytes of data but " +
                std::to_string(size - h.data_start) + " bytes follow the header" +
                (data_end < size - h.data_start ? " (trailing bytes)" : " (data is missing)"));
-
-  h.extents.assign(raw.begin(), raw.end()); // every extent now fits int64
   return h;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,14 +23,20 @@ struct ParseLimits {
   uint64_t max_name_bytes = 0;
 };
 
+// 40 bytes: a header of a million tensors is read into ~50 MB. Positions
+// into the header's names and extents fit 32 bits (kMaxHeaderBytes).
 struct TensorEntry {
-  std::string name;
+  // The name is ParsedHeader::names[name_pos, name_pos + name_size): one
+  // buffer for all names rather than a string each.
+  uint32_t name_pos = 0;
+  uint32_t name_size = 0;
   int32_t dtype = 0;
+  uint32_t ndim = 0;
   uint64_t begin = 0; // data_offsets, relative to the end of the header
   uint64_t end = 0;
-  size_t shape_pos = 0; // first extent in ParsedHeader::extents
-  uint32_t ndim = 0;
+  uint32_t shape_pos = 0; // first extent in ParsedHeader::extents
 };
+static_assert(kMaxHeaderBytes < (uint64_t{1} << 32));
 
 struct ParsedHeader {
   uint64_t header_len = 0; // N, the JSON text with its padding
@@ -37,8 +44,19 @@ struct ParsedHeader {
   // Sorted by data_offsets (ties keep header order), which after validation
   // is the order of the data in the file.
   std::vector<TensorEntry> tensors;
-  std::vector<int64_t> extents;                              // every tensor's shape, concatenated
+  std::string names; // every tensor's name, concatenated
+  // Every tensor's shape, concatenated. Validated to fit int64_t, as whose
+  // unsigned counterpart they may be read (extents_i64()).
+  std::vector<uint64_t> extents;
   std::vector<std::pair<std::string, std::string>> metadata; // header order
+
+  const int64_t *extents_i64() const {
+    // Signed and unsigned variants of one type may alias ([basic.lval]).
+    return reinterpret_cast<const int64_t *>(extents.data());
+  }
+  std::string_view name(const TensorEntry &t) const {
+    return std::string_view(names).substr(t.name_pos, t.name_size);
+  }
 };
 
 // `file` is the whole input.

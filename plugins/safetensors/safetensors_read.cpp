@@ -31,9 +31,10 @@ void read_impl(const wio_read_request &r) {
   for (const auto &[key, value] : h.metadata)
     ctx.metadata(key, value);
   for (const TensorEntry &t : h.tensors) {
-    if (!ctx.wants(t.name))
+    const std::string_view name = h.name(t);
+    if (!ctx.wants(name))
       continue;
-    ctx.emit(sdk::mapped_tensor(t.dtype, t.name, h.extents.data() + t.shape_pos, t.ndim,
+    ctx.emit(sdk::mapped_tensor(t.dtype, name, h.extents_i64() + t.shape_pos, t.ndim,
                                 h.data_start + t.begin, t.end - t.begin));
   }
   ctx.progress(r.size, r.size);

@@ -30,9 +30,10 @@ void write_bytes(const fs::path &path, const std::vector<uint8_t> &bytes);
 std::string read_text(const fs::path &path);
 
 struct CommandResult {
-  int exit_code = -1; // the process's exit status, or -1 if it did not exit
-  std::string out;    // stdout
-  std::string err;    // stderr
+  int exit_code = -1;   // the process's exit status, or -1 if it did not exit
+  std::string out;      // stdout
+  std::string err;      // stderr
+  long max_rss_kib = 0; // the process's peak resident memory (wait4's ru_maxrss)
 };
 
 // Runs argv (no shell) with extra environment entries ("K=V"), capturing output.

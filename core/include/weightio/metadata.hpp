@@ -4,11 +4,12 @@
 // stored them, so a GGUF -> GGUF round trip is exact.
 #pragma once
 
+#include <weightio/name_index.hpp>
+
 #include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -121,8 +122,11 @@ public:
   bool operator==(const Metadata &o) const;
 
 private:
+  auto name_at() const {
+    return [this](size_t i) -> std::string_view { return items_[i].first; };
+  }
   std::vector<value_type> items_;
-  std::unordered_map<std::string, size_t> index_;
+  detail::NameIndex index_; // positions in items_, by key
 };
 
 } // namespace weightio

@@ -2,13 +2,13 @@
 #pragma once
 
 #include <weightio/error.hpp>
+#include <weightio/name_index.hpp>
 
 #include <cstddef>
+#include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
-#include <vector>
 
 namespace weightio {
 
@@ -16,20 +16,19 @@ template <class V> class OrderedMap {
 public:
   // Keys are const: renaming through an iterator would break the index.
   using value_type = std::pair<const std::string, V>;
-  using const_iterator = typename std::vector<value_type>::const_iterator;
-  using iterator = typename std::vector<value_type>::iterator;
+  // Random access, like a vector's. A deque: it grows without moving what it
+  // holds, so a load of a million tensors never has two copies of its table
+  // (a vector's doubling peaked at 3x the table); references stay valid.
+  using const_iterator = typename std::deque<value_type>::const_iterator;
+  using iterator = typename std::deque<value_type>::iterator;
 
   // Appends; throws Error(InvalidArgument) naming `name` if it is present.
   V &emplace(std::string name, V value) {
-    auto [it, inserted] = index_.try_emplace(name, items_.size());
-    if (!inserted)
+    if (index_.find(name, name_at()) != detail::NameIndex::npos)
       throw Error(ErrorCode::InvalidArgument, "duplicate tensor name '" + name + "'", {}, name);
-    try {
-      items_.emplace_back(std::move(name), std::move(value));
-    } catch (...) {
-      index_.erase(it);
-      throw;
-    }
+    index_.reserve(items_.size() + 1, name_at());
+    items_.emplace_back(std::move(name), std::move(value));
+    index_.insert(items_.back().first, items_.size() - 1);
     return items_.back().second;
   }
   // Throws Error(InvalidArgument) naming `name` when absent.
@@ -44,24 +43,25 @@ public:
   }
   // nullptr when absent.
   const V *find(std::string_view name) const {
-    auto it = index_.find(std::string(name));
-    return it == index_.end() ? nullptr : &items_[it->second].second;
+    const size_t i = index_.find(name, name_at());
+    return i == detail::NameIndex::npos ? nullptr : &items_[i].second;
   }
   bool contains(std::string_view name) const { return find(name) != nullptr; }
   size_t size() const noexcept { return items_.size(); }
   bool empty() const noexcept { return items_.empty(); }
-  void reserve(size_t n) {
-    items_.reserve(n);
-    index_.reserve(n);
-  }
+  // Room for `n` names in the index (the items need none).
+  void reserve(size_t n) { index_.reserve(n, name_at()); }
   const_iterator begin() const noexcept { return items_.begin(); }
   const_iterator end() const noexcept { return items_.end(); }
   iterator begin() noexcept { return items_.begin(); }
   iterator end() noexcept { return items_.end(); }
 
 private:
-  std::vector<value_type> items_;
-  std::unordered_map<std::string, size_t> index_;
+  auto name_at() const {
+    return [this](size_t i) -> std::string_view { return items_[i].first; };
+  }
+  std::deque<value_type> items_;
+  detail::NameIndex index_; // positions in items_, by name
 };
 
 } // namespace weightio
