@@ -5,7 +5,7 @@
 // Ops: raw_write, raw_write_fsync, raw_write_contiguous, raw_read, save_npz, save_npz_durable,
 // save_npz_compressed, load_npz, load_npz_numpy, save_st, save_st_durable,
 // load_st_open, load_st_touch, save_gguf, load_gguf_open, load_gguf_touch,
-// save_st_4shards, load_st_4shards_touch.
+// save_st_4shards, load_st_4shards_touch, load_npz_fresh, load_st_fresh.
 #include "bench_workload.hpp"
 
 #include <benchmark/benchmark.h>
@@ -192,6 +192,7 @@ int main(int argc, char **argv) {
   std::function<void()> run;
   std::function<void()> setup = [] {};      // files and buffers the op needs
   std::function<void()> warm_cache = [] {}; // page cache, for timed runs only
+  std::function<void()> prepare = [] {};    // before each run, untimed
   std::string output;                       // the file a save (re)creates
   std::string mapped;                       // the file a load maps
   uint64_t file_bytes = 0;
@@ -279,6 +280,19 @@ int main(int argc, char **argv) {
     };
     warm_cache = [&] { touch_all(load_weights(shards_dir)); };
     run = [&] { benchmark::DoNotOptimize(touch_all(load_weights(shards_dir))); };
+  } else if (op == "load_npz_fresh" || op == "load_st_fresh") {
+    // The load right after a save of the file (a new file each run, made
+    // and synced untimed): what the page cache holds then depends on how
+    // the save wrote (docs/PERFORMANCE.md, "Write pattern").
+    const std::string file =
+        stem + (op == "load_npz_fresh" ? ".fresh.weightio.npz" : ".fresh.weightio.safetensors");
+    mapped = file;
+    prepare = [&, file] {
+      ::unlink(file.c_str());
+      save_weights(file, w.params, fast);
+      ::sync();
+    };
+    run = [&, file] { benchmark::DoNotOptimize(touch_all(load_weights(file))); };
   } else {
     std::cerr << "unknown --op " << op << "\n";
     return 2;
@@ -288,6 +302,7 @@ int main(int argc, char **argv) {
   if (a.peak) {
     // The file is in place; a save's destination is gone, as in timed runs.
     start_clean(output);
+    prepare();
     reset_peak_rss();
     const long base = status_kb("VmRSS");
     run();
@@ -311,6 +326,7 @@ int main(int argc, char **argv) {
         for (auto _ : state) {
           state.PauseTiming();
           start_clean(output);
+          prepare();
           warm_memory(out, warm_bytes);
           state.ResumeTiming();
           run();
