@@ -3,30 +3,33 @@
 #include <weightio/error.hpp>
 
 #include <fcntl.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstring>
 
 namespace weightio::detail {
 
 namespace {
-// Small writes are gathered into a buffer of this size. Writes of at least
-// kDirectWrite bytes go to the file from the caller's memory, with whatever
-// is buffered, in one call: copying them here would only add a pass.
-constexpr size_t kBufferSize = 1 << 20;
-constexpr size_t kDirectWrite = kBufferSize / 4;
 // Write-behind starts the disk on stretches of this size: large enough for
 // few calls and full-size device requests, small enough to start early.
 constexpr uint64_t kWriteBehindStep = uint64_t{8} << 20;
 } // namespace
 
-FileSink::FileSink(int fd, std::filesystem::path display_path, bool write_behind)
-    : fd_(fd), path_(std::move(display_path)), write_behind_(write_behind) {
-  buffer_.reserve(kBufferSize);
+FileSink::FileSink(int fd, std::filesystem::path display_path, bool write_behind,
+                   PwriteFn pwrite_fn)
+    : fd_(fd), path_(std::move(display_path)), write_behind_(write_behind), pwrite_fn_(pwrite_fn) {}
+
+FileSink::~FileSink() {
+  if (!writer_.joinable())
+    return;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  writer_.join();
 }
 
 void FileSink::fail(const char *what, int err) const {
@@ -37,73 +40,102 @@ void FileSink::fail(const char *what, int err) const {
     reason = "the file is larger than allowed: a file-size limit (ulimit -f) or the file "
              "system's maximum (" +
              reason + ")";
-  else if (err == EFAULT) // the kernel could not read the caller's bytes
-    reason = "the bytes to write could not be read: was a mapped input file truncated "
-             "meanwhile? (" +
-             reason + ")";
   throw IoError(ErrorCode::Io, "cannot save '" + path_.string() + "': " + what + ": " + reason,
                 path_.string());
 }
 
-void FileSink::write_out(std::vector<::iovec> &iov) {
-  size_t first = 0;
-  while (first < iov.size()) {
-    const int count = static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
-    ssize_t n = ::pwritev(fd_, iov.data() + first, count, static_cast<off_t>(flushed_));
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      fail("write failed", errno);
-    }
-    if (n == 0)
-      fail("write failed", EIO);
-    flushed_ += static_cast<uint64_t>(n);
-    size_t left = static_cast<size_t>(n);
-    while (left > 0 && first < iov.size()) {
-      if (left >= iov[first].iov_len) {
-        left -= iov[first].iov_len;
-        ++first;
-      } else {
-        iov[first].iov_base = static_cast<char *>(iov[first].iov_base) + left;
-        iov[first].iov_len -= left;
-        left = 0;
-      }
-    }
-    while (first < iov.size() && iov[first].iov_len == 0)
-      ++first;
+char *FileSink::slot(uint64_t n) {
+  std::unique_ptr<char[]> &s = slots_[n % kSlots];
+  if (!s) // not zeroed: a small output touches only the pages it fills
+    s.reset(new char[kSlotBytes]);
+  return s.get();
+}
+
+void FileSink::write_at(uint64_t offset, const void *data, size_t size) {
+  const auto *p = static_cast<const char *>(data);
+  while (size > 0) {
+    const ssize_t n = pwrite_fn_(fd_, p, size, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      fail("write failed", n < 0 ? errno : EIO);
+    p += n;
+    offset += static_cast<uint64_t>(n);
+    size -= static_cast<size_t>(n);
   }
-  if (write_behind_ && flushed_ - started_ >= kWriteBehindStep) {
+}
+
+void FileSink::write_slot(const char *data, const Handed &h) {
+  write_at(written_bytes_, data, h.size);
+  written_bytes_ += h.size;
+  // Everything a patch covers is in the file now, the slot included.
+  for (const Patch &p : h.patches)
+    write_at(p.offset, p.bytes.data(), p.bytes.size());
+  if (write_behind_ && written_bytes_ - started_ >= kWriteBehindStep) {
     // Only a hint: the final fsync still decides durability, so a failure
     // here (a file system without it) changes nothing.
-    ::sync_file_range(fd_, static_cast<off_t>(started_), static_cast<off_t>(flushed_ - started_),
-                      SYNC_FILE_RANGE_WRITE);
-    started_ = flushed_;
+    ::sync_file_range(fd_, static_cast<off_t>(started_),
+                      static_cast<off_t>(written_bytes_ - started_), SYNC_FILE_RANGE_WRITE);
+    started_ = written_bytes_;
+  }
+}
+
+void FileSink::run_writer() noexcept {
+  for (;;) {
+    Handed h;
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return stopping_ || consumed_ < produced_ || closing_; });
+      if (stopping_ || consumed_ == produced_)
+        return;
+      h = std::move(handed_[consumed_ % kSlots]);
+    }
+    try {
+      write_slot(slots_[consumed_ % kSlots].get(), h);
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      error_ = std::current_exception();
+      changed_.notify_all();
+      return;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      ++consumed_;
+    }
+    changed_.notify_all();
+  }
+}
+
+void FileSink::hand_over() {
+  if (!writer_.joinable())
+    writer_ = std::thread([this] { run_writer(); });
+  std::unique_lock lock(mutex_);
+  handed_[produced_ % kSlots] = {fill_, std::move(pending_)};
+  pending_.clear();
+  ++produced_;
+  fill_ = 0;
+  changed_.notify_all();
+  changed_.wait(lock, [&] { return error_ || produced_ - consumed_ < kSlots; });
+  if (error_)
+    std::rethrow_exception(error_);
+}
+
+void FileSink::copy_in(const uint8_t *data, size_t size) {
+  while (size > 0) {
+    if (fill_ == kSlotBytes)
+      hand_over();
+    const size_t n = std::min(size, kSlotBytes - fill_);
+    std::memcpy(slot(produced_) + fill_, data, n);
+    fill_ += n;
+    position_ += n;
+    data += n;
+    size -= n;
   }
 }
 
 void FileSink::writev(const wio_iovec *iov, size_t count) {
-  size_t total = 0;
   for (size_t i = 0; i < count; ++i)
-    total += iov[i].size;
-  if (total < kDirectWrite && buffer_.size() + total <= kBufferSize) {
-    for (size_t i = 0; i < count; ++i)
-      if (iov[i].size)
-        buffer_.insert(buffer_.end(), static_cast<const uint8_t *>(iov[i].data),
-                       static_cast<const uint8_t *>(iov[i].data) + iov[i].size);
-    position_ += total;
-    return;
-  }
-  // Big, or no room: send the buffer and the caller's pieces in one call.
-  std::vector<::iovec> out;
-  out.reserve(count + 1);
-  if (!buffer_.empty())
-    out.push_back({buffer_.data(), buffer_.size()});
-  for (size_t i = 0; i < count; ++i)
-    if (iov[i].size)
-      out.push_back({const_cast<void *>(iov[i].data), iov[i].size});
-  write_out(out);
-  buffer_.clear();
-  position_ += total;
+    copy_in(static_cast<const uint8_t *>(iov[i].data), iov[i].size);
 }
 
 void FileSink::pwrite(uint64_t offset, const void *data, size_t size) {
@@ -111,24 +143,17 @@ void FileSink::pwrite(uint64_t offset, const void *data, size_t size) {
     throw Error(ErrorCode::Internal, "cannot save '" + path_.string() +
                                          "': the plugin patched bytes it has not written yet");
   const auto *src = static_cast<const uint8_t *>(data);
-  // The part already in the file goes there; the rest is still buffered.
-  if (offset < flushed_) {
-    size_t in_file = static_cast<size_t>(std::min<uint64_t>(size, flushed_ - offset));
-    size_t done = 0;
-    while (done < in_file) {
-      ssize_t n = ::pwrite(fd_, src + done, in_file - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        fail("write failed", n < 0 ? errno : EIO);
-      done += static_cast<size_t>(n);
-    }
-    src += in_file;
-    offset += in_file;
-    size -= in_file;
+  // The part in the slot being filled is patched there; the rest waits for
+  // the writer to have written it.
+  const uint64_t fill_start = position_ - fill_;
+  if (offset + size > fill_start) {
+    const uint64_t from = std::max(offset, fill_start);
+    std::memcpy(slot(produced_) + (from - fill_start), src + (from - offset),
+                static_cast<size_t>(offset + size - from));
+    size = static_cast<size_t>(from - offset);
   }
   if (size > 0)
-    std::memcpy(buffer_.data() + (offset - flushed_), src, size);
+    pending_.push_back({offset, std::string(reinterpret_cast<const char *>(src), size)});
 }
 
 void FileSink::expect(uint64_t bytes) noexcept {
@@ -145,14 +170,26 @@ void FileSink::expect(uint64_t bytes) noexcept {
 }
 
 void FileSink::flush() {
-  if (!buffer_.empty()) {
-    std::vector<::iovec> out{{buffer_.data(), buffer_.size()}};
-    write_out(out);
-    buffer_.clear();
+  if (writer_.joinable()) {
+    {
+      std::lock_guard lock(mutex_);
+      // The slot being filled is free: hand_over() waited for it.
+      handed_[produced_ % kSlots] = {fill_, std::move(pending_)};
+      ++produced_;
+      closing_ = true;
+    }
+    changed_.notify_all();
+    writer_.join();
+    if (error_)
+      std::rethrow_exception(error_);
+  } else if (fill_ > 0 || !pending_.empty()) {
+    write_slot(fill_ > 0 ? slot(produced_) : nullptr, {fill_, std::move(pending_)});
   }
+  fill_ = 0;
+  pending_.clear();
   // Blocks allocated past the end stay with the file until a truncate.
-  if (reserved_ > flushed_) {
-    while (::ftruncate(fd_, static_cast<off_t>(flushed_)) != 0)
+  if (reserved_ > written_bytes_) {
+    while (::ftruncate(fd_, static_cast<off_t>(written_bytes_)) != 0)
       if (errno != EINTR)
         fail("cannot release the space reserved past the end", errno);
     reserved_ = 0;

@@ -8,7 +8,6 @@
 #include "zip/zip_writer.hpp"
 
 #include <weightio/plugin_sdk.hpp>
-#include <weightio/staged_writer.hpp>
 
 #include <algorithm>
 #include <string>
@@ -26,6 +25,8 @@ constexpr int kDefaultLevel = 6;
 // before their header goes out.
 constexpr uint64_t kPatchedCrcMin = uint64_t{256} << 10;
 constexpr size_t kCrcPiece = size_t{64} << 10;
+// Progress is reported about this often in a stored save.
+constexpr uint64_t kProgressStep = uint64_t{1} << 20;
 
 std::string dtype_label(int32_t dtype) {
   return sdk::dtype_valid(dtype) ? std::string(sdk::dtype_info(dtype).name)
@@ -96,52 +97,51 @@ void write_npz(const wio_write_request &r) {
   // The zip64 option (ABI 2); an ABI-1 host sets the flag instead.
   const auto zip64 = sdk::write_option(r, "zip64");
   const bool force_zip64 = zip64 ? *zip64 == "true" : (r.flags & WIO_WRITE_FORCE_ZIP64) != 0;
+  ZipWriter zip(sink, sink.position(), force_zip64);
   if (level == 0) {
-    // A helper thread makes the archive in a staging ring while this thread
-    // writes the ring's slots (staged_writer.hpp). A small member's CRC-32
-    // is computed first, then its bytes are copied (the second read hits the
-    // cache). A large member is read once: its CRC is computed piece by
-    // piece as the pieces are copied, and patched into its local header
-    // once its data is written.
-    sdk::StagedWriter staged(
-        [&](const void *data, size_t size, uint64_t progress) {
-          sink.write(data, size);
-          sink.progress(progress, total);
-        },
-        total,
-        [&](uint64_t offset, const void *data, size_t size) { sink.pwrite(offset, data, size); });
-    StagedOutput out(staged);
-    ZipWriter zip(out, sink.position(), force_zip64);
-    staged.run([&] {
-      for (size_t i = 0; i < r.tensor_count; ++i) {
-        const wio_tensor_in &t = r.tensors[i];
-        const auto *data = static_cast<const uint8_t *>(t.data);
-        Crc32 crc;
-        crc.update(header(i).data(), header(i).size());
-        if (t.nbytes < kPatchedCrcMin) {
-          crc.update(data, t.nbytes);
-          zip.add_stored(member_name(i), header(i), data, t.nbytes, crc.value());
-          continue;
-        }
-        const auto m = zip.begin_stored(member_name(i), header(i), t.nbytes);
-        for (uint64_t at = 0; at < t.nbytes;) {
-          const size_t n = static_cast<size_t>(std::min<uint64_t>(t.nbytes - at, kCrcPiece));
-          crc.update(data + at, n);
-          staged.put_data(data + at, n);
-          at += n;
-        }
-        zip.set_crc(m, crc.value());
-        uint8_t le[4];
-        for (int b = 0; b < 4; ++b)
-          le[b] = static_cast<uint8_t>(crc.value() >> (8 * b));
-        staged.patch(m.crc_offset, le, sizeof le);
+    // Plain sink writes: the host copies them into its staging ring and
+    // writes large aligned blocks on a thread of its own (file_sink.hpp). A
+    // small member's CRC-32 is computed first, then its bytes are written
+    // (the second read hits the cache). A large member is read once: its CRC
+    // is computed piece by piece as the pieces are written, and patched into
+    // its local header once its data is written.
+    uint64_t done = 0, reported = 0;
+    auto advance = [&](uint64_t n) { // per MiB, not per small member
+      done += n;
+      if (done - reported >= kProgressStep) {
+        sink.progress(done, total);
+        reported = done;
       }
-      zip.finish();
-    });
+    };
+    for (size_t i = 0; i < r.tensor_count; ++i) {
+      const wio_tensor_in &t = r.tensors[i];
+      const auto *data = static_cast<const uint8_t *>(t.data);
+      Crc32 crc;
+      crc.update(header(i).data(), header(i).size());
+      if (t.nbytes < kPatchedCrcMin) {
+        crc.update(data, t.nbytes);
+        zip.add_stored(member_name(i), header(i), data, t.nbytes, crc.value());
+        advance(t.nbytes);
+        continue;
+      }
+      const auto m = zip.begin_stored(member_name(i), header(i), t.nbytes);
+      for (uint64_t at = 0; at < t.nbytes;) {
+        const size_t n = static_cast<size_t>(std::min<uint64_t>(t.nbytes - at, kCrcPiece));
+        crc.update(data + at, n);
+        sink.write(data + at, n);
+        at += n;
+        advance(n);
+      }
+      zip.set_crc(m, crc.value());
+      uint8_t le[4];
+      for (int b = 0; b < 4; ++b)
+        le[b] = static_cast<uint8_t>(crc.value() >> (8 * b));
+      sink.pwrite(m.crc_offset, le, sizeof le);
+    }
+    zip.finish();
+    sink.progress(done, total);
     return;
   }
-  SinkOutput out(sink);
-  ZipWriter zip(out, sink.position(), force_zip64);
   std::vector<DeflatePipeline::Member> members(r.tensor_count);
   for (size_t i = 0; i < r.tensor_count; ++i)
     members[i] = {header(i), r.tensors[i].data, static_cast<size_t>(r.tensors[i].nbytes)};

@@ -7,7 +7,6 @@
 
 #include <weightio/dtype_info.hpp>
 #include <weightio/plugin_sdk.hpp>
-#include <weightio/staged_writer.hpp>
 
 #include <algorithm>
 #include <string>
@@ -16,6 +15,10 @@
 namespace weightio::safetensors {
 
 namespace {
+
+// Tensor data is handed to the sink in pieces of at most this, each
+// followed by a progress report.
+constexpr uint64_t kProgressStep = uint64_t{4} << 20;
 
 [[noreturn]] void refuse_content(const std::string &message) {
   sdk::fail(WIO_ERR_UNSUPPORTED_OPTION, message);
@@ -124,21 +127,25 @@ void write_impl(const wio_write_request &r) {
   for (int i = 0; i < 8; ++i)
     length[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
 
-  // A helper thread copies the header and the tensors into the staging
-  // ring while this thread writes its slots (staged_writer.hpp).
+  // Plain sink writes: the host stages them and writes large aligned blocks
+  // on a thread of its own (core/src/file_sink.hpp). Tensor data goes in
+  // pieces, so that the progress moves within a large tensor.
   const sdk::Sink sink(r.sink);
-  sdk::StagedWriter staged(
-      [&](const void *data, size_t size, uint64_t progress) {
-        sink.write(data, size);
-        sink.progress(progress, total_data);
-      },
-      total_data);
-  staged.run([&] {
-    staged.put(length, sizeof length);
-    staged.put(header.data(), header.size());
-    for (size_t i : order)
-      staged.put_data(r.tensors[i].data, static_cast<size_t>(r.tensors[i].nbytes));
-  });
+  sink.write(length, sizeof length);
+  sink.write(header.data(), header.size());
+  uint64_t done = 0;
+  for (size_t i : order) {
+    const auto *data = static_cast<const uint8_t *>(r.tensors[i].data);
+    const uint64_t nbytes = r.tensors[i].nbytes;
+    for (uint64_t at = 0; at < nbytes;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(nbytes - at, kProgressStep));
+      sink.write(data + at, n);
+      at += n;
+      done += n;
+      sink.progress(done, total_data);
+    }
+  }
+  sink.progress(done, total_data);
 }
 
 } // namespace

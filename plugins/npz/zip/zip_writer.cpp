@@ -20,7 +20,8 @@ uint32_t clamp32(uint64_t v, bool use_sentinel) {
 
 } // namespace
 
-void ZipWriter::add_local_header(const Entry &e, bool zip64, bool align) {
+void ZipWriter::add_local_header(const Entry &e, bool zip64, bool align,
+                                 std::span<const wio_iovec> more) {
   const std::string_view name = entry_name(e);
   common::LeRecord<20 + 6 + zip::kDataAlignment> extra;
   if (zip64) {
@@ -52,9 +53,16 @@ void ZipWriter::add_local_header(const Entry &e, bool zip64, bool align) {
   h.put<uint32_t>(clamp32(e.uncompressed_size, zip64));
   h.put<uint16_t>(static_cast<uint16_t>(name.size()));
   h.put<uint16_t>(static_cast<uint16_t>(extra.size()));
-  out_.copy(h.view().data(), h.view().size());
-  out_.copy(name.data(), name.size());
-  out_.copy(extra.view().data(), extra.view().size());
+  wio_iovec iov[5] = {{h.view().data(), h.view().size()},
+                      {name.data(), name.size()},
+                      {extra.view().data(), extra.view().size()}};
+  if (more.size() <= 2) {
+    std::copy(more.begin(), more.end(), iov + 3);
+    sink_.writev(iov, 3 + more.size());
+  } else {
+    sink_.writev(iov, 3);
+    sink_.writev(more.data(), more.size());
+  }
   position_ += h.size() + name.size() + extra.size();
 }
 
@@ -69,29 +77,30 @@ ZipWriter::Entry ZipWriter::new_entry(std::string_view name, uint16_t method) {
   return e;
 }
 
-void ZipWriter::add_data(const void *data, size_t size) {
-  out_.refer(data, size);
-  position_ += size;
-}
-
 void ZipWriter::add_stored(std::string_view name, std::string_view lead, const void *data,
                            uint64_t size, uint32_t crc) {
-  begin_stored(name, lead, size, crc);
-  out_.refer(data, static_cast<size_t>(size));
+  const wio_iovec more[] = {{lead.data(), lead.size()}, {data, static_cast<size_t>(size)}};
+  start_stored(name, lead.size(), size, crc, more);
 }
 
 ZipWriter::StoredMember ZipWriter::begin_stored(std::string_view name, std::string_view lead,
                                                 uint64_t data_size, uint32_t crc) {
+  const wio_iovec more[] = {{lead.data(), lead.size()}};
+  return start_stored(name, lead.size(), data_size, crc, more);
+}
+
+ZipWriter::StoredMember ZipWriter::start_stored(std::string_view name, size_t lead_size,
+                                                uint64_t data_size, uint32_t crc,
+                                                std::span<const wio_iovec> more) {
   Entry e = new_entry(name, zip::kMethodStored);
   e.crc = crc;
-  e.uncompressed_size = lead.size() + data_size;
+  e.uncompressed_size = lead_size + data_size;
   e.compressed_size = e.uncompressed_size;
   const bool zip64 = force_zip64_ || e.uncompressed_size >= zip::kMax32;
-  add_local_header(e, zip64, /*align=*/true);
-  out_.copy(lead.data(), lead.size());
-  // The data follows, from the caller: counted now, so that the next
-  // member's offset is right.
-  position_ += lead.size() + data_size;
+  add_local_header(e, zip64, /*align=*/true, more);
+  // The data follows (in `more`, or from the caller): counted now, so that
+  // the next member's offset is right.
+  position_ += lead_size + data_size;
   entries_.push_back(std::move(e));
   // The CRC field: after signature (4), versions, flags, method, time, date.
   return {entries_.size() - 1, entries_.back().local_offset + 14};
@@ -110,10 +119,8 @@ void ZipWriter::add_deflated(std::string_view name, std::span<const wio_iovec> c
     e.compressed_size += p.size;
   const bool zip64 =
       force_zip64_ || e.uncompressed_size >= zip::kMax32 || e.compressed_size >= zip::kMax32;
-  add_local_header(e, zip64, /*align=*/false);
-  for (const auto &p : compressed)
-    add_data(p.data, p.size);
-  out_.flush(); // the compressed buffers are reused once this returns
+  add_local_header(e, zip64, /*align=*/false, compressed);
+  position_ += e.compressed_size;
   entries_.push_back(std::move(e));
 }
 
@@ -190,8 +197,7 @@ void ZipWriter::finish() {
   common::put_le<uint32_t>(cd, clamp32(cd_size, zip64));
   common::put_le<uint32_t>(cd, clamp32(cd_offset, zip64));
   common::put_le<uint16_t>(cd, 0); // comment
-  out_.copy(cd.data(), cd.size());
-  out_.flush();
+  sink_.write(cd.data(), cd.size());
 }
 
 } // namespace weightio::npz
