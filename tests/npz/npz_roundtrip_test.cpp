@@ -140,9 +140,9 @@ TEST(NpzRoundTrip, ManyMembersNeedTheZip64EndRecord) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
-// Small saves are made on the calling thread, large stored ones on a helper
-// thread through the staging ring (sdk::StagedWriter); both report progress
-// that only grows and ends at the total, and a progress callback that says
+// Small saves are written by the host sink on the calling thread, large
+// stored ones by its writer thread through its staging ring; both report
+// progress that only grows and ends at the total, and a progress callback that says
 // stop cancels the save, leaving the old file.
 TEST(NpzRoundTrip, ProgressReachesTheTotalAndCancels) {
   Params big; // 35 MiB: the threaded path; many slots, then a large tensor

@@ -113,8 +113,8 @@ TEST(ReliabilityConcurrency, EveryFormatSavesAndLoadsInParallel) {
   EXPECT_EQ(ok.load(), kThreads * kRounds);
 }
 
-// Stored npz saves over 4 MiB run a helper thread each (the staging ring of
-// sdk::StagedWriter); several at once, to a file and to memory, come back
+// Stored npz saves over 2 MiB run a writer thread each (the host file sink's
+// staging ring); several at once, to a file and to memory, come back
 // whole.
 TEST(ReliabilityConcurrency, LargeNpzSavesWithHelperThreadsInParallel) {
   wtest::TempDir dir;
