@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command 2 (and what .ci/run calls): install dependencies, then build
-# and run the whole test suite three ways:
+# and run the whole test suite four ways:
 #   1. RelWithDebInfo, every test (incl. numpy conformance, install, CLI);
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer, every test but the
 #      install test (an instrumented library can't be linked by the plain
