@@ -1,3 +1,5 @@
+#include "buffer_pool.hpp"
+
 #include <weightio/dtype_info.hpp>
 #include <weightio/error.hpp>
 #include <weightio/params.hpp>
@@ -99,6 +101,10 @@ std::shared_ptr<void> allocate_aligned(uint64_t size, uint64_t alignment) {
                 "alignment " + std::to_string(alignment) + " is not a power of two");
   if (alignment < alignof(std::max_align_t))
     alignment = alignof(std::max_align_t);
+  // Large copies: 2 MiB-aligned, huge pages where the kernel gives them,
+  // reused after release (buffer_pool.hpp).
+  if (size >= detail::kLargeBuffer && alignment <= detail::kLargeBuffer)
+    return detail::allocate_large(size);
   // Round up so aligned_alloc's size contract holds; 0-byte tensors still
   // get a real, unique pointer.
   uint64_t rounded = (size + alignment - 1) / alignment * alignment;

@@ -5,6 +5,7 @@
 #include <weightio/error.hpp>
 #include <weightio/io.hpp>
 #include <weightio/log.hpp>
+#include <weightio/memory.hpp>
 #include <weightio/params.hpp>
 #include <weightio/registry.hpp>
 #include <weightio/signals.hpp>
