@@ -3,6 +3,7 @@
 #include "file_kind.hpp"
 #include "live_temporaries.hpp"
 #include "log_internal.hpp"
+#include "os_error.hpp"
 
 #include <weightio/error.hpp>
 
@@ -21,12 +22,6 @@ namespace weightio::detail {
 namespace fs = std::filesystem;
 
 namespace {
-
-[[noreturn]] void io_fail(const fs::path &file, const std::string &what, int err) {
-  throw IoError(ErrorCode::Io,
-                "cannot save '" + file.string() + "': " + what + ": " + std::strerror(err),
-                file.string());
-}
 
 // A live save holds its temporary file under an open-file-description lock
 // (F_OFD_SETLK: Linux >= 3.15). Not flock(): on NFS the kernel emulates
@@ -105,18 +100,19 @@ void take_over_ownership_and_mode(const fs::path &target, int fd, const struct s
     struct stat now {};
     if (::fstat(fd, &now) != 0) {
       const int err = errno;
-      io_fail(target, "cannot stat the temporary file", err);
+      throw_os_error("save", target, "cannot stat the temporary file", err);
     }
     if ((now.st_uid != old.st_uid || now.st_gid != old.st_gid) &&
         ::fchown(fd, old.st_uid, old.st_gid) != 0) {
       const int err = errno;
-      io_fail(target, "cannot give the new file the old file's owner and group", err);
+      throw_os_error("save", target, "cannot give the new file the old file's owner and group",
+                     err);
     }
   }
   // After fchown, which may clear the bits it would otherwise keep.
   if (::fchmod(fd, old.st_mode & 0777) != 0) {
     const int err = errno;
-    io_fail(target, "cannot set permissions", err);
+    throw_os_error("save", target, "cannot set permissions", err);
   }
 }
 
@@ -140,27 +136,27 @@ AtomicFile::AtomicFile(const fs::path &target) : target_(target) {
   resolved_ = resolve_symlinks(target);
   const fs::path dir = folder_of(resolved_);
   if (resolved_.filename().empty())
-    io_fail(target, "the path names a folder, not a file", EISDIR);
+    throw_os_error("save", target, "the path names a folder, not a file", EISDIR);
 
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) {
     const int err = errno; // before the message is built
-    io_fail(target, "folder '" + dir.string() + "'", err);
+    throw_os_error("save", target, "folder '" + dir.string() + "'", err);
   }
   if (!S_ISDIR(st.st_mode))
-    io_fail(target, "'" + dir.string() + "' is not a folder", ENOTDIR);
+    throw_os_error("save", target, "'" + dir.string() + "' is not a folder", ENOTDIR);
 
   bool has_old = false;
   struct stat old {};
   if (::stat(resolved_.c_str(), &old) == 0) {
     if (S_ISDIR(old.st_mode))
-      io_fail(target, "the path is a folder", EISDIR);
+      throw_os_error("save", target, "the path is a folder", EISDIR);
     // rename() would replace a FIFO, socket or device with a regular file.
     if (!S_ISREG(old.st_mode))
-      io_fail(target,
-              std::string("the path exists and is ") + file_kind(old.st_mode) +
-                  ", not a regular file",
-              EINVAL);
+      throw_os_error("save", target,
+                     std::string("the path exists and is ") + file_kind(old.st_mode) +
+                         ", not a regular file",
+                     EINVAL);
     has_old = true;
   }
 
@@ -174,13 +170,14 @@ AtomicFile::AtomicFile(const fs::path &target) : target_(target) {
       const int err = errno;
       if (err == EEXIST)
         continue;
-      io_fail(target, "cannot create a temporary file in '" + dir.string() + "'", err);
+      throw_os_error("save", target, "cannot create a temporary file in '" + dir.string() + "'",
+                     err);
     }
     if (!lock_file(fd, /*exclusive=*/true, /*wait=*/true)) {
       int err = errno;
       ::close(fd);
       ::unlink(temp.c_str());
-      io_fail(target, "cannot lock the temporary file", err);
+      throw_os_error("save", target, "cannot lock the temporary file", err);
     }
     // Another save's stale-file sweep may have removed our file between
     // open and lock; only a file still at its name is ours to use.
@@ -209,7 +206,7 @@ AtomicFile::AtomicFile(const fs::path &target) : target_(target) {
     live_ = remember_temporary(temp_.c_str());
     return;
   }
-  io_fail(target, "cannot create a unique temporary file", EEXIST);
+  throw_os_error("save", target, "cannot create a unique temporary file", EEXIST);
 }
 
 namespace {
@@ -272,7 +269,7 @@ void AtomicFile::remove_stale_temporaries() const {
     if (fd < 0) {
       const int err = errno;
       if (err != ENOENT)
-        leave_alone(p, target_, std::string("cannot open it: ") + std::strerror(err));
+        leave_alone(p, target_, "cannot open it: " + os_reason(err));
       continue;
     }
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -298,11 +295,11 @@ void AtomicFile::remove_stale_temporaries() const {
 void AtomicFile::commit(bool durable) {
   if (durable && ::fsync(fd_) != 0) {
     const int err = errno;
-    io_fail(target_, "fsync failed", err);
+    throw_os_error("save", target_, "fsync failed", err);
   }
   if (::rename(temp_.c_str(), resolved_.c_str()) != 0) {
     const int err = errno;
-    io_fail(target_, "cannot rename the temporary file into place", err);
+    throw_os_error("save", target_, "cannot rename the temporary file into place", err);
   }
   committed_ = true;
   forget_temporary(live_);
@@ -312,13 +309,14 @@ void AtomicFile::commit(bool durable) {
     int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
       const int err = errno;
-      io_fail(target_, "cannot open the folder to fsync it (the new file is in place)", err);
+      throw_os_error("save", target_,
+                     "cannot open the folder to fsync it (the new file is in place)", err);
     }
     int rc = ::fsync(dfd);
     int err = errno;
     ::close(dfd);
     if (rc != 0)
-      io_fail(target_, "fsync of the folder failed (the new file is in place)", err);
+      throw_os_error("save", target_, "fsync of the folder failed (the new file is in place)", err);
   }
   ::close(fd_); // releases the lock only now that the name is gone
   fd_ = -1;

@@ -1,5 +1,7 @@
 #include "file_sink.hpp"
 
+#include "os_error.hpp"
+
 #include <weightio/error.hpp>
 
 #include <fcntl.h>
@@ -33,15 +35,7 @@ FileSink::~FileSink() {
 }
 
 void FileSink::fail(const char *what, int err) const {
-  std::string reason = std::strerror(err);
-  if (err == ENOSPC || err == EDQUOT)
-    reason = "the disk is full (" + reason + ")";
-  else if (err == EFBIG)
-    reason = "the file is larger than allowed: a file-size limit (ulimit -f) or the file "
-             "system's maximum (" +
-             reason + ")";
-  throw IoError(ErrorCode::Io, "cannot save '" + path_.string() + "': " + what + ": " + reason,
-                path_.string());
+  throw_os_error("save", path_, what, err);
 }
 
 char *FileSink::slot(uint64_t n) {

@@ -1,6 +1,7 @@
 #include "input_file.hpp"
 
 #include "file_kind.hpp"
+#include "os_error.hpp"
 
 #include <weightio/error.hpp>
 #include <weightio/tensor.hpp>
@@ -16,12 +17,6 @@
 namespace weightio::detail {
 
 namespace {
-
-[[noreturn]] void io_fail(const std::filesystem::path &path, const std::string &what, int err) {
-  throw IoError(ErrorCode::Io,
-                "cannot load '" + path.string() + "': " + what + ": " + std::strerror(err),
-                path.string());
-}
 
 struct Mapping {
   Mapping(void *a, size_t s) : addr(a), size(s) {}
@@ -50,10 +45,10 @@ InputBytes read_all(const std::filesystem::path &path, int fd, uint64_t size) {
       continue;
     if (n < 0) {
       const int err = errno;
-      io_fail(path, "read failed", err);
+      throw_os_error("load", path, "read failed", err);
     }
     if (n == 0)
-      io_fail(path, "the file shrank while being read", EIO);
+      throw_os_error("load", path, "the file shrank while being read", EIO);
     done += static_cast<uint64_t>(n);
   }
   return {p, size, std::move(buf)};
@@ -84,16 +79,16 @@ InputBytes open_input(const std::filesystem::path &path, bool read_into_memory) 
   if (f.fd < 0) {
     const int err = errno; // read before any message is built
     if (err == ENOENT)
-      io_fail(path, "no such file", err);
+      throw_os_error("load", path, "no such file", err);
     if (err == ELOOP)
-      io_fail(path, "a symlink loop, or too many symlinks in a chain", err);
+      throw_os_error("load", path, "a symlink loop, or too many symlinks in a chain", err);
     if (err == ENXIO && ::stat(path.c_str(), &st) == 0)
       require_regular(path, st.st_mode); // a socket
-    io_fail(path, "cannot open", err);
+    throw_os_error("load", path, "cannot open", err);
   }
   if (::fstat(f.fd, &st) != 0) {
     const int err = errno;
-    io_fail(path, "cannot stat", err);
+    throw_os_error("load", path, "cannot stat", err);
   }
   require_regular(path, st.st_mode);
   // Regular files never block; clearing the flag keeps reads plain on file
@@ -101,7 +96,7 @@ InputBytes open_input(const std::filesystem::path &path, bool read_into_memory) 
   const int flags = ::fcntl(f.fd, F_GETFL);
   if (flags < 0 || ::fcntl(f.fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
     const int err = errno;
-    io_fail(path, "cannot set the file's flags", err);
+    throw_os_error("load", path, "cannot set the file's flags", err);
   }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size == 0) {
@@ -115,7 +110,7 @@ InputBytes open_input(const std::filesystem::path &path, bool read_into_memory) 
     const int err = errno;
     if (err == ENODEV || err == EACCES || err == EINVAL)
       return read_all(path, f.fd, size); // file systems that cannot map
-    io_fail(path, "cannot map", err);
+    throw_os_error("load", path, "cannot map", err);
   }
   auto mapping = std::make_shared<Mapping>(addr, static_cast<size_t>(size));
   return {static_cast<const uint8_t *>(addr), size, std::move(mapping), true};
