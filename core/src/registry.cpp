@@ -329,10 +329,6 @@ private:
   std::map<std::string, fs::path> preferred_;
 };
 
-FormatInfo checked_info(const detail::ResolvedFormat &r) {
-  return r.format->info;
-}
-
 } // namespace
 
 namespace detail {
@@ -390,11 +386,11 @@ FormatInfo format_for_extension(const std::string &extension) {
   std::string ext = extension;
   if (!ext.empty() && ext[0] == '.')
     ext = ext.substr(1);
-  return checked_info(Registry::instance().by_extension("file." + ext, false, detail::Need::Any));
+  return Registry::instance().by_extension("file." + ext, false, detail::Need::Any).format->info;
 }
 
 FormatInfo format_by_name(const std::string &name) {
-  return checked_info(Registry::instance().by_name(name, "", detail::Need::Any));
+  return Registry::instance().by_name(name, "", detail::Need::Any).format->info;
 }
 
 fs::path plugin_path_for_format(const std::string &name) {

@@ -284,12 +284,6 @@ void append_npy_header(std::string &out, std::string_view descr, const int64_t *
   out.push_back('\n');
 }
 
-std::string format_npy_header(std::string_view descr, const int64_t *shape, uint32_t ndim) {
-  std::string out;
-  append_npy_header(out, descr, shape, ndim);
-  return out;
-}
-
 NpyPreamble parse_npy_preamble(std::span<const uint8_t> head) {
   if (head.size() < 8 || std::memcmp(head.data(), kMagic, sizeof kMagic) != 0)
     bad("not an npy file (no \\x93NUMPY magic)");

@@ -16,12 +16,11 @@ namespace weightio::npz {
 // MLX does); nullopt for dtypes npz cannot hold (FP8, F4, F6).
 std::optional<std::string_view> npy_descr(int32_t dtype);
 
-// The magic, version, header length, dict, padding and newline numpy.save
-// writes for a C-ordered little-endian array: version 1.0 unless the header
-// needs 2.0, with numpy's room for the first axis to grow, padded so that
-// the data starts at a multiple of 64 bytes.
-std::string format_npy_header(std::string_view descr, const int64_t *shape, uint32_t ndim);
-// The same, appended to `out` (one buffer for all of a save's headers).
+// Appends to `out` (one buffer for all of a save's headers) the magic,
+// version, header length, dict, padding and newline numpy.save writes for a
+// C-ordered little-endian array: version 1.0 unless the header needs 2.0,
+// with numpy's room for the first axis to grow, padded so that the data
+// starts at a multiple of 64 bytes.
 void append_npy_header(std::string &out, std::string_view descr, const int64_t *shape,
                        uint32_t ndim);
 
