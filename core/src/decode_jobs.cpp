@@ -2,9 +2,14 @@
 
 #include "plugin_call.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -21,20 +26,114 @@ struct Part {
   uint64_t first_unit, unit_count;
 };
 
+// Copies and reads split at any byte; the format's work at its units.
+uint64_t unit_of(const DecodeJob &d) {
+  if (d.kind == JobKind::Copy || d.kind == JobKind::Pread)
+    return 1;
+  return d.kind == JobKind::Check ? 0 : d.unit_bytes;
+}
+
 std::vector<Part> split(const std::vector<DecodeJob> &jobs) {
   std::vector<Part> parts;
   for (size_t j = 0; j < jobs.size(); ++j) {
     const DecodeJob &d = jobs[j];
-    if (d.unit_bytes == 0 || d.nbytes <= kPartBytes) {
-      parts.push_back({j, 0, d.unit_bytes == 0 ? 1 : d.nbytes / d.unit_bytes});
+    const uint64_t unit = unit_of(d);
+    if (unit == 0 || d.nbytes <= kPartBytes) {
+      parts.push_back({j, 0, unit == 0 ? 1 : d.nbytes / unit});
       continue;
     }
-    const uint64_t units = d.nbytes / d.unit_bytes;
-    const uint64_t per = std::max<uint64_t>(1, kPartBytes / d.unit_bytes);
+    const uint64_t units = d.nbytes / unit;
+    const uint64_t per = std::max<uint64_t>(1, kPartBytes / unit);
     for (uint64_t u = 0; u < units; u += per)
       parts.push_back({j, u, std::min(per, units - u)});
   }
   return parts;
+}
+
+// Gives the pages of [p, p + n) that lie wholly inside it back to the
+// kernel: the file's pages stay in the page cache, out of this process.
+void release(const uint8_t *p, uint64_t n) {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t a = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
+  const uintptr_t b = (reinterpret_cast<uintptr_t>(p) + n) & ~(page - 1);
+  if (b > a)
+    ::madvise(reinterpret_cast<void *>(a), b - a, MADV_DONTNEED); // a hint: failure is harmless
+}
+
+// Reads n bytes at `offset` into dest; returns an error text or "".
+std::string pread_all(int fd, uint8_t *dest, uint64_t n, uint64_t offset) {
+  while (n > 0) {
+    const ssize_t got = ::pread(fd, dest, static_cast<size_t>(std::min<uint64_t>(n, 1u << 30)),
+                                static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      return std::string("read failed: ") + std::strerror(errno);
+    if (got == 0)
+      return "read failed: the file shrank while being read";
+    dest += got;
+    offset += static_cast<uint64_t>(got);
+    n -= static_cast<uint64_t>(got);
+  }
+  return {};
+}
+
+// Runs one part; returns its status and writes a message into `error`.
+int32_t run_part(const DecodeJob &d, const Part &p, const DecodeInput &in, char *error,
+                 size_t error_size) {
+  const uint64_t unit = unit_of(d);
+  const uint64_t at = unit == 0 ? 0 : p.first_unit * unit;
+  const uint64_t bytes = unit == 0 ? d.nbytes : p.unit_count * unit;
+  if (d.kind == JobKind::Copy) {
+    if (bytes != 0)
+      std::memcpy(static_cast<uint8_t *>(d.dest) + at, d.src + at, bytes);
+    return WIO_OK;
+  }
+  if (d.kind == JobKind::Pread) {
+    const std::string e =
+        pread_all(d.fd, static_cast<uint8_t *>(d.dest) + at, bytes, d.offset + at);
+    if (e.empty())
+      return WIO_OK;
+    std::snprintf(error, error_size, "%s", e.c_str());
+    return WIO_ERR_IO;
+  }
+  wio_decode_request r{};
+  r.struct_size = sizeof r;
+  r.data = in.data;
+  r.size = in.size;
+  r.dtype = d.dtype;
+  r.ndim = static_cast<uint32_t>(d.shape.size());
+  r.shape = d.shape.data();
+  r.name = {d.name.data(), d.name.size()};
+  r.block_type = {d.block_type.data(), d.block_type.size()};
+  r.offset = d.offset;
+  r.source_size = d.source_size;
+  r.decode_tag = d.tag;
+  r.nbytes = d.nbytes;
+  r.unit_bytes = d.unit_bytes;
+  r.source_unit_bytes = d.source_unit_bytes;
+  r.first_unit = p.first_unit;
+  r.unit_count = p.unit_count;
+  if (d.kind == JobKind::Decode) {
+    r.dest = static_cast<uint8_t *>(d.dest) + at;
+    r.dest_size = bytes;
+  }
+  r.options = in.options;
+  r.option_count = in.option_count;
+  int32_t st = WIO_ERR_INTERNAL;
+  try {
+    st = in.format->decode(&r, error, error_size);
+  } catch (...) { // a C++ plugin that let an exception escape
+    std::snprintf(error, error_size, "the plugin's decode threw an exception");
+  }
+  if (in.release_source) {
+    if (d.unit_bytes == 0 || d.kind == JobKind::Check)
+      release(in.data + d.offset, d.source_size);
+    else
+      release(in.data + d.offset + p.first_unit * d.source_unit_bytes,
+              p.unit_count * d.source_unit_bytes);
+  }
+  return st;
 }
 
 } // namespace
@@ -46,10 +145,26 @@ unsigned decode_threads(unsigned requested) {
   return std::clamp(hw == 0 ? 1u : hw, 1u, 8u);
 }
 
-DecodeFailure run_decodes(const std::vector<DecodeJob> &jobs, const wio_format &format,
-                          const uint8_t *data, uint64_t size, const wio_kv *options,
-                          size_t option_count, unsigned threads) {
+DecodeFailure run_decodes(const std::vector<DecodeJob> &jobs, const DecodeInput &in,
+                          unsigned threads, const std::function<void(size_t)> &on_ready) {
   const std::vector<Part> parts = split(jobs);
+  // Parts still to finish, and whether one failed, per tensor (for on_ready).
+  size_t tensors = 0;
+  if (on_ready)
+    for (const DecodeJob &d : jobs)
+      if (d.tensor != SIZE_MAX)
+        tensors = std::max(tensors, d.tensor + 1);
+  std::unique_ptr<std::atomic<uint64_t>[]> pending(new std::atomic<uint64_t>[tensors]);
+  std::unique_ptr<std::atomic<bool>[]> broken(new std::atomic<bool>[tensors]);
+  for (size_t t = 0; t < tensors; ++t) {
+    pending[t] = 0;
+    broken[t] = false;
+  }
+  if (tensors != 0)
+    for (const Part &p : parts)
+      if (jobs[p.job].tensor != SIZE_MAX)
+        ++pending[jobs[p.job].tensor];
+
   std::atomic<size_t> next{0};
   // The earliest failed part so far: parts after it need not run, and the
   // error reported is the earliest part's, whatever the thread count.
@@ -61,47 +176,29 @@ DecodeFailure run_decodes(const std::vector<DecodeJob> &jobs, const wio_format &
     char error[kPluginErrorSize];
     for (size_t i = next++; i < parts.size(); i = next++) {
       const Part &p = parts[i];
-      if (i > first_failed.load())
+      const size_t tensor = jobs[p.job].tensor;
+      const bool tracked = tensor != SIZE_MAX && tensor < tensors;
+      if (i > first_failed.load()) {
+        if (tracked)
+          broken[tensor] = true;
         continue;
-      const DecodeJob &d = jobs[p.job];
-      wio_decode_request r{};
-      r.struct_size = sizeof r;
-      r.data = data;
-      r.size = size;
-      r.dtype = d.dtype;
-      r.ndim = static_cast<uint32_t>(d.shape.size());
-      r.shape = d.shape.data();
-      r.name = {d.name.data(), d.name.size()};
-      r.block_type = {d.block_type.data(), d.block_type.size()};
-      r.offset = d.offset;
-      r.source_size = d.source_size;
-      r.decode_tag = d.tag;
-      r.nbytes = d.nbytes;
-      r.unit_bytes = d.unit_bytes;
-      r.source_unit_bytes = d.source_unit_bytes;
-      r.first_unit = p.first_unit;
-      r.unit_count = p.unit_count;
-      const uint64_t at = d.unit_bytes == 0 ? 0 : p.first_unit * d.unit_bytes;
-      r.dest = static_cast<uint8_t *>(d.dest) + at;
-      r.dest_size = d.unit_bytes == 0 ? d.nbytes : p.unit_count * d.unit_bytes;
-      r.options = options;
-      r.option_count = option_count;
-      error[0] = '\0';
-      int32_t st = WIO_ERR_INTERNAL;
-      try {
-        st = format.decode(&r, error, sizeof error);
-      } catch (...) { // a C++ plugin that let an exception escape
-        std::strcpy(error, "the plugin's decode threw an exception");
       }
+      error[0] = '\0';
+      const int32_t st = run_part(jobs[p.job], p, in, error, sizeof error);
       if (st != WIO_OK) {
+        if (tracked)
+          broken[tensor] = true;
         std::lock_guard lock(mutex);
         if (i < first_failed.load()) {
           first_failed = i;
           failure.job = p.job;
-          failure.status = st == WIO_OK ? WIO_ERR_INTERNAL : st;
+          failure.status = st;
           failure.message.assign(error, ::strnlen(error, sizeof error));
+          failure.host = jobs[p.job].kind == JobKind::Pread;
         }
       }
+      if (tracked && --pending[tensor] == 0 && !broken[tensor])
+        on_ready(tensor);
     }
   };
 

@@ -35,6 +35,25 @@ struct Fd {
   }
 };
 
+// A map read through pread: the map and the descriptor live together.
+struct MappedFile {
+  MappedFile(void *a, size_t s, int f) : map(a, s), fd{f} {}
+  Mapping map;
+  Fd fd;
+};
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 // Linux 5.14; older headers lack the name
+#endif
+
+// A hint: a kernel without MADV_POPULATE_READ (EINVAL) gets the older,
+// asynchronous MADV_WILLNEED; any other failure leaves the faults to the
+// reads, as without the option.
+void populate(void *addr, size_t size) {
+  if (::madvise(addr, size, MADV_POPULATE_READ) != 0 && errno == EINVAL)
+    ::madvise(addr, size, MADV_WILLNEED);
+}
+
 InputBytes read_all(const std::filesystem::path &path, int fd, uint64_t size) {
   auto buf = allocate_aligned(size, 4096);
   auto *p = static_cast<uint8_t *>(buf.get());
@@ -67,7 +86,7 @@ void require_regular(const std::filesystem::path &path, mode_t mode) {
 
 } // namespace
 
-InputBytes open_input(const std::filesystem::path &path, bool read_into_memory) {
+InputBytes open_input(const std::filesystem::path &path, const InputOptions &options) {
   // Looked at before opening, so that opening has no side effect on a
   // device (a tape rewinds, a tty becomes the controlling one).
   struct stat st {};
@@ -103,16 +122,21 @@ InputBytes open_input(const std::filesystem::path &path, bool read_into_memory) 
     static const uint8_t empty[64] = {};
     return {empty, 0, nullptr};
   }
-  if (read_into_memory)
-    return read_all(path, f.fd, size);
   void *addr = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, f.fd, 0);
   if (addr == MAP_FAILED) {
     const int err = errno;
-    if (err == ENODEV || err == EACCES || err == EINVAL)
+    if (options.read_into_memory || err == ENODEV || err == EACCES || err == EINVAL)
       return read_all(path, f.fd, size); // file systems that cannot map
     throw_os_error("load", path, "cannot map", err);
   }
+  if (options.read_into_memory) {
+    auto file = std::make_shared<MappedFile>(addr, static_cast<size_t>(size), f.fd);
+    f.fd = -1; // the MappedFile owns it now
+    return {static_cast<const uint8_t *>(addr), size, file, true, true, file->fd.fd};
+  }
   auto mapping = std::make_shared<Mapping>(addr, static_cast<size_t>(size));
+  if (options.populate)
+    populate(addr, static_cast<size_t>(size));
   return {static_cast<const uint8_t *>(addr), size, std::move(mapping), true};
 }
 

@@ -12,7 +12,9 @@
 #include <weightio/error.hpp>
 #include <weightio/io.hpp>
 
+#include <atomic>
 #include <cstring>
+#include <mutex>
 #include <unordered_map>
 
 namespace weightio {
@@ -33,15 +35,16 @@ struct MappedOwner {
 class ReadSession {
 public:
   ReadSession(const InputBytes &in, const LoadOptions &o, const ResolvedFormat &fmt,
-              std::string file)
-      : in_(in), o_(o), fmt_(fmt), file_(std::move(file)), warnings_(file_) {
+              std::string file, const MutableParams *into)
+      : in_(in), o_(o), fmt_(fmt), file_(std::move(file)), into_(into), warnings_(file_) {
     limits_.struct_size = sizeof(wio_read_limits);
     limits_.max_header_bytes = o.limits.max_header_bytes;
     limits_.max_tensors = o.limits.max_tensors;
     limits_.max_ndim = o.limits.max_ndim;
     limits_.max_name_bytes = o.limits.max_name_bytes;
     c_.struct_size = sizeof(wio_read_request);
-    c_.flags = (o.verify ? WIO_READ_VERIFY : 0) | (o.describe_only ? WIO_READ_DESCRIBE : 0);
+    c_.flags = (o.verify ? WIO_READ_VERIFY : 0) | (o.describe_only ? WIO_READ_DESCRIBE : 0) |
+               WIO_READ_DEFER;
     c_.data = in.data;
     c_.size = in.size;
     c_.limits = &limits_;
@@ -66,11 +69,16 @@ public:
   Weights run() {
     char error[kPluginErrorSize] = {};
     const int32_t st = fmt_.format->c->read(&c_, error, sizeof error);
-    if (st != WIO_OK)
+    if (st != WIO_OK) {
+      // What was emitted before the failure lies earlier in the file: its
+      // checks come first, as they would for a reader that did them itself.
+      if (st != WIO_ERR_CANCELLED && !cancelled_)
+        run_jobs();
       throw_plugin_status(st, error, error_, file_, *fmt_.plugin, "load");
+    }
     if (error_)
       std::rethrow_exception(error_);
-    run_deferred_decodes();
+    run_jobs();
     out_.warnings = warnings_.take();
     std::string missing;
     for (const auto &name : o_.only)
@@ -90,15 +98,153 @@ private:
                       file_, tensor);
   }
 
-  void run_deferred_decodes() {
-    if (jobs_.empty())
-      return;
-    const DecodeFailure f = run_decodes(jobs_, *fmt_.format->c, in_.data, in_.size, c_.options,
-                                        c_.option_count, c_.threads);
-    if (f.status != WIO_OK) {
-      const std::string msg = "tensor '" + jobs_[f.job].name + "': " + f.message;
-      throw_plugin_status(f.status, msg.c_str(), nullptr, file_, *fmt_.plugin, "load");
+  // Runs the deferred work (decodes, checks, copies, reads) on the pool and
+  // throws the earliest failure, or the ready callback's exception.
+  void run_jobs() {
+    if (!jobs_.empty()) {
+      DecodeInput di;
+      di.format = fmt_.format->c;
+      di.data = in_.data;
+      di.size = in_.size;
+      di.options = c_.options;
+      di.option_count = c_.option_count;
+      di.release_source = in_.read_ranges;
+      std::function<void(size_t)> ready;
+      if (o_.on_ready)
+        ready = [this](size_t i) { notify(i); };
+      const DecodeFailure f = run_decodes(jobs_, di, c_.threads, ready);
+      if (f.status != WIO_OK) {
+        const std::string name = jobs_[f.job].name;
+        jobs_.clear();
+        if (f.host)
+          throw IoError(ErrorCode::Io,
+                        "cannot load '" + file_ + "': tensor '" + name + "': " + f.message, file_,
+                        name);
+        const std::string msg = "tensor '" + name + "': " + f.message;
+        throw_plugin_status(f.status, msg.c_str(), nullptr, file_, *fmt_.plugin, "load");
+      }
+      jobs_.clear();
     }
+    if (ready_error_)
+      std::rethrow_exception(ready_error_);
+  }
+
+  // Remembers a tensor for the ready callback; returns its index.
+  size_t track(const std::string &name, const Tensor &t) {
+    if (!o_.on_ready)
+      return SIZE_MAX;
+    ready_.emplace_back(name, t);
+    return ready_.size() - 1;
+  }
+
+  void notify(size_t i) noexcept {
+    if (i == SIZE_MAX || ready_failed_.load())
+      return;
+    try {
+      o_.on_ready(ready_[i].first, ready_[i].second);
+    } catch (...) {
+      std::lock_guard lock(ready_mutex_);
+      if (!ready_error_)
+        ready_error_ = std::current_exception();
+      ready_failed_ = true;
+    }
+  }
+
+  // The caller's buffer for a tensor (load_weights_into), or nullptr.
+  void *destination(const std::string &name, const Shape &shape, int32_t dtype,
+                    const BlockType *block) const {
+    if (into_ == nullptr)
+      return nullptr;
+    const MutableTensorView *d = into_->find(name);
+    if (d == nullptr)
+      return nullptr;
+    const bool same =
+        block ? d->block == block : d->block == nullptr && static_cast<int32_t>(d->dtype) == dtype;
+    if (!same || d->shape != shape)
+      throw MismatchError(ErrorCode::Mismatch,
+                          "cannot load '" + file_ + "' into the model: tensor '" + name +
+                              "' is not of the type and shape its description gave (did the "
+                              "file change during the load?)",
+                          file_, name);
+    return d->data;
+  }
+
+  // A tensor whose bytes are in the input: a view when it is aligned and no
+  // copy is asked for, else a copy (or a ranged read) into a buffer of its
+  // own or the caller's, on the pool; `checked` adds the format's check.
+  void place_input_bytes(const wio_tensor_out *t, const std::string &name,
+                         const TensorView &at_input, const BlockType *block, uint64_t align,
+                         bool checked) {
+    const uint8_t *p = in_.data + t->offset;
+    void *target = destination(name, at_input.shape(), t->dtype, block);
+    auto view_of = [&](const void *q) {
+      return block ? TensorView(block, at_input.shape(), q)
+                   : TensorView(at_input.dtype(), at_input.shape(), q);
+    };
+    Tensor tensor;
+    bool copy = true;
+    if (target == nullptr && !in_.read_ranges && reinterpret_cast<uintptr_t>(p) % align == 0) {
+      if (!mapped_owner_)
+        mapped_owner_ = std::make_shared<MappedOwner>(MappedOwner{in_.keep_alive, fmt_.plugin});
+      // A view into the input is never the tensor's to write: a map is
+      // read-only and in-memory input may be the caller's const bytes.
+      tensor = Tensor(at_input, mapped_owner_, in_.mapped, /*writable=*/false);
+      copy = false;
+    } else if (target == nullptr) {
+      auto buf = allocate_aligned(t->nbytes, 64);
+      target = buf.get();
+      tensor = Tensor(view_of(target), std::move(buf));
+    } else {
+      tensor = caller_tensor(view_of(target));
+    }
+    const size_t idx = track(name, tensor);
+    if (checked) {
+      DecodeJob job = job_for(t, name, at_input.shape(), block, JobKind::Check, idx);
+      job.source_size = t->nbytes;
+      jobs_.push_back(std::move(job));
+    }
+    if (copy) {
+      DecodeJob job = job_for(t, name, at_input.shape(), block,
+                              in_.read_ranges ? JobKind::Pread : JobKind::Copy, idx);
+      job.dest = target;
+      job.src = p;
+      job.fd = in_.fd;
+      jobs_.push_back(std::move(job));
+    }
+    if (!checked && !copy)
+      notify(idx);
+    out_.emplace(name, std::move(tensor));
+  }
+
+  // A tensor over the caller's buffer (load_weights_into). The caller may
+  // have lent less alignment than the type asks of a Tensor: it is then
+  // described as its bytes.
+  static Tensor caller_tensor(const TensorView &v) {
+    const uint64_t align = v.block_type() ? v.block_type()->alignment : dtype_alignment(v.dtype());
+    if (align > 1 && reinterpret_cast<uintptr_t>(v.data()) % align != 0)
+      return Tensor(TensorView(DType::U8, {static_cast<int64_t>(v.nbytes())}, v.data()), nullptr);
+    return Tensor(v, nullptr);
+  }
+
+  static DecodeJob job_for(const wio_tensor_out *t, const std::string &name, const Shape &shape,
+                           const BlockType *block, JobKind kind, size_t tensor) {
+    DecodeJob job;
+    job.kind = kind;
+    job.name = name;
+    job.shape = shape;
+    job.dtype = t->dtype;
+    if (block)
+      job.block_type = block->name;
+    job.offset = t->offset;
+    job.nbytes = t->nbytes;
+    if (WIO_HAS_FIELD(t, wio_tensor_out, source_unit_bytes)) {
+      job.source_size = t->source_size;
+      job.tag = t->decode_tag;
+      job.unit_bytes = t->unit_bytes;
+      job.source_unit_bytes = t->source_unit_bytes;
+    }
+    job.tensor = tensor;
+    return job;
   }
 
   template <class F> static int32_t guarded(void *ctx, F &&f) noexcept {
@@ -145,7 +291,27 @@ private:
     }
   }
 
-  static void *alloc_for_cb(void *ctx, wio_str, uint64_t size, uint64_t alignment) {
+  // For load_weights_into, the caller's own buffer when it fits: the reader
+  // then writes (or its decode fills) the final bytes directly.
+  static void *alloc_for_cb(void *ctx, wio_str tensor, uint64_t size, uint64_t alignment) {
+    auto *self = static_cast<ReadSession *>(ctx);
+    try {
+      if (self->into_ != nullptr && (tensor.data != nullptr || tensor.size == 0)) {
+        const MutableTensorView *d =
+            self->into_->find(std::string(tensor.data ? tensor.data : "", tensor.size));
+        if (d != nullptr && d->data != nullptr && alignment != 0 &&
+            reinterpret_cast<uintptr_t>(d->data) % alignment == 0 &&
+            (d->block ? shape_nbytes(*d->block, d->shape) : shape_nbytes(d->dtype, d->shape)) ==
+                size &&
+            !self->blocks_.contains(d->data)) {
+          // Not the host's to free: an owner that does nothing.
+          self->blocks_.emplace(d->data,
+                                Block{std::shared_ptr<void>(d->data, [](void *) {}), size});
+          return d->data;
+        }
+      }
+    } catch (...) { // a bad destination: the host's own memory, checked later
+    }
     return alloc_cb(ctx, size, alignment);
   }
 
@@ -268,21 +434,17 @@ private:
       return;
     }
 
-    if (t->storage == WIO_STORAGE_MAPPED) {
+    const bool checked = t->storage == WIO_STORAGE_CHECKED;
+    if (checked && !(WIO_HAS_FIELD(t, wio_tensor_out, source_unit_bytes) && deferring()))
+      fail("returned tensor '" + name + "' with an unknown storage kind", name);
+    if (checked && !fmt_.format->info.decodes)
+      fail("returned tensor '" + name + "' to check but has no decode function", name);
+    if (t->storage == WIO_STORAGE_MAPPED || checked) {
       if (t->offset > in_.size || t->nbytes > in_.size - t->offset)
         fail("returned tensor '" + name + "' pointing outside the file", name);
       if (!wanted(name))
         return;
-      const uint8_t *p = in_.data + t->offset;
-      if (reinterpret_cast<uintptr_t>(p) % align == 0) {
-        if (!mapped_owner_)
-          mapped_owner_ = std::make_shared<MappedOwner>(MappedOwner{in_.keep_alive, fmt_.plugin});
-        // A view into the input is never the tensor's to write: a map is
-        // read-only and in-memory input may be the caller's const bytes.
-        out_.emplace(name, Tensor(make_view(p), mapped_owner_, in_.mapped, /*writable=*/false));
-      } else {
-        out_.emplace(name, Tensor::copy_of(make_view(p)));
-      }
+      place_input_bytes(t, name, make_view(in_.data + t->offset), block, align, checked);
       return;
     }
     if (t->storage != WIO_STORAGE_BUFFER)
@@ -296,9 +458,26 @@ private:
     blocks_.erase(it);
     if (!wanted(name))
       return;
-    const void *data = buf.get(); // before buf is moved from
-    out_.emplace(name, Tensor(make_view(data), std::move(buf)));
+    void *data = buf.get(); // before buf is moved from
+    void *target = destination(name, shape, t->dtype, block);
+    Tensor tensor;
+    size_t idx = SIZE_MAX;
+    if (target != nullptr && target != data) {
+      tensor = caller_tensor(make_view(target));
+      idx = track(name, tensor);
+      DecodeJob job = job_for(t, name, shape, block, JobKind::Copy, idx);
+      job.src = static_cast<const uint8_t *>(data);
+      job.dest = target;
+      jobs_.push_back(std::move(job));
+      kept_.push_back(std::move(buf)); // the copy's source, until the jobs ran
+    } else {
+      tensor = Tensor(make_view(data), std::move(buf));
+      notify(idx = track(name, tensor));
+    }
+    out_.emplace(name, std::move(tensor));
   }
+
+  bool deferring() const { return (c_.flags & WIO_READ_DEFER) != 0; }
 
   // describe_only: the tensor's description, whatever storage the reader
   // chose (a reader that ignores WIO_READ_DESCRIBE did its usual work).
@@ -312,12 +491,14 @@ private:
         fail("returned tensor '" + name + "' in a buffer the host did not allocate", name);
       blocks_.erase(it);
     } else if (t->storage != WIO_STORAGE_MAPPED && t->storage != WIO_STORAGE_NONE &&
-               t->storage != WIO_STORAGE_DECODE) {
+               t->storage != WIO_STORAGE_DECODE && t->storage != WIO_STORAGE_CHECKED) {
       fail("returned tensor '" + name + "' with an unknown storage kind", name);
     }
     if (!wanted(name))
       return;
-    out_.emplace(name, Tensor(view.without_data(), nullptr));
+    Tensor tensor(view.without_data(), nullptr);
+    notify(track(name, tensor));
+    out_.emplace(name, std::move(tensor));
   }
 
   void defer_decode(const wio_tensor_out *t, const std::string &name, const Shape &shape,
@@ -331,25 +512,36 @@ private:
       fail("returned tensor '" + name + "' whose decode units do not divide it", name);
     if (!wanted(name))
       return;
-    auto buf = allocate_aligned(t->nbytes, 64);
-    DecodeJob job;
-    job.name = name;
-    job.shape = shape;
-    job.dtype = t->dtype;
-    if (block)
-      job.block_type = block->name;
-    job.offset = t->offset;
-    job.source_size = t->source_size;
-    job.tag = t->decode_tag;
-    job.nbytes = t->nbytes;
-    job.unit_bytes = t->unit_bytes;
-    job.source_unit_bytes = t->source_unit_bytes;
-    job.dest = buf.get();
-    const void *data = buf.get();
-    out_.emplace(name, Tensor(block ? TensorView(block, shape, data)
-                                    : TensorView(static_cast<DType>(t->dtype), shape, data),
-                              std::move(buf)));
+    void *target = destination(name, shape, t->dtype, block);
+    std::shared_ptr<void> owner;
+    if (t->buffer != nullptr && deferring()) {
+      // The reader reserved the memory (under the host's limit); the
+      // decode fills it, unless the caller's buffer takes the bytes.
+      auto it = blocks_.find(t->buffer);
+      if (it == blocks_.end())
+        fail("returned tensor '" + name + "' in a buffer the host did not allocate", name);
+      if (it->second.size < t->nbytes)
+        fail("returned tensor '" + name + "' larger than its buffer", name);
+      owner = std::move(it->second.owner);
+      blocks_.erase(it);
+      if (target != nullptr)
+        owner.reset();
+      else
+        target = owner.get();
+    }
+    Tensor tensor;
+    if (target == nullptr) {
+      owner = allocate_aligned(t->nbytes, 64);
+      target = owner.get();
+    }
+    const void *data = target;
+    const TensorView view = block ? TensorView(block, shape, data)
+                                  : TensorView(static_cast<DType>(t->dtype), shape, data);
+    tensor = owner ? Tensor(view, std::move(owner)) : caller_tensor(view);
+    DecodeJob job = job_for(t, name, shape, block, JobKind::Decode, track(name, tensor));
+    job.dest = target;
     jobs_.push_back(std::move(job));
+    out_.emplace(name, std::move(tensor));
   }
 
   bool wanted(const std::string &name) {
@@ -373,8 +565,10 @@ private:
 
   static int32_t progress_cb(void *ctx, uint64_t done, uint64_t total) {
     return guarded(ctx, [&](ReadSession &s) {
-      if (s.o_.progress && !s.o_.progress(done, total))
+      if (s.o_.progress && !s.o_.progress(done, total)) {
+        s.cancelled_ = true;
         throw Error(ErrorCode::Cancelled, "load of '" + s.file_ + "' cancelled", s.file_);
+      }
     });
   }
 
@@ -387,6 +581,7 @@ private:
   const LoadOptions &o_;
   const ResolvedFormat &fmt_;
   std::string file_;
+  const MutableParams *into_;
   wio_read_limits limits_{};
   wio_read_request c_{};
   Weights out_;
@@ -398,9 +593,17 @@ private:
   OptionList option_text_;
   std::vector<wio_kv> options_;
   std::vector<DecodeJob> jobs_;
+  std::vector<std::shared_ptr<void>> kept_; // sources of pending copies
+  bool cancelled_ = false;
+  // The ready callback's tensors, and its first exception.
+  std::vector<std::pair<std::string, Tensor>> ready_;
+  std::mutex ready_mutex_;
+  std::atomic<bool> ready_failed_{false};
+  std::exception_ptr ready_error_;
 };
 
-Weights load_input(const InputBytes &in, const fs::path &path, const LoadOptions &o) {
+Weights load_input(const InputBytes &in, const fs::path &path, const LoadOptions &o,
+                   const MutableParams *into = nullptr) {
   const std::string file = path.string();
   ResolvedFormat fmt = resolve_format(path, o.format, Need::Read, /*allow_unknown=*/true);
   if (fmt.format == nullptr) {
@@ -415,7 +618,7 @@ Weights load_input(const InputBytes &in, const fs::path &path, const LoadOptions
   }
   const size_t head = static_cast<size_t>(std::min<uint64_t>(in.size, WIO_PROBE_MAX_BYTES));
   try {
-    return ReadSession(in, o, fmt, file).run();
+    return ReadSession(in, o, fmt, file, into).run();
   } catch (const FormatError &e) {
     // A file named for one format that holds another: say what it looks like.
     if (!o.format.empty())
@@ -433,15 +636,28 @@ Weights load_input(const InputBytes &in, const fs::path &path, const LoadOptions
 
 } // namespace
 
-Weights detail::load_file(const fs::path &path, const LoadOptions &options) {
-  InputBytes in = open_input(path, options.read_into_memory);
-  return load_input(in, path, options);
+Weights detail::load_file(const fs::path &path, const LoadOptions &options,
+                          const MutableParams *into) {
+  InputBytes in = open_input(path, {options.read_into_memory, options.populate});
+  return load_input(in, path, options, into);
+}
+
+LoadOptions detail::serialised_ready(const LoadOptions &options) {
+  LoadOptions o = options;
+  if (o.on_ready)
+    o.on_ready = [mutex = std::make_shared<std::mutex>(),
+                  f = options.on_ready](const std::string &name, const Tensor &t) {
+      std::lock_guard lock(*mutex);
+      f(name, t);
+    };
+  return o;
 }
 
 Weights load_weights(const fs::path &path, const LoadOptions &options) {
-  if (auto w = load_checkpoint(path, options))
+  const LoadOptions o = serialised_ready(options);
+  if (auto w = load_checkpoint(path, o))
     return std::move(*w);
-  return load_file(path, options);
+  return load_file(path, o);
 }
 
 Weights load_weights_from_memory(std::span<const uint8_t> bytes, const LoadOptions &options,
@@ -455,7 +671,7 @@ Weights load_weights_from_memory(std::span<const uint8_t> bytes, const LoadOptio
       std::memcpy(copy.get(), bytes.data(), bytes.size());
     in = {static_cast<const uint8_t *>(copy.get()), bytes.size(), std::move(copy), false};
   }
-  return load_input(in, "<memory>", options);
+  return load_input(in, "<memory>", serialised_ready(options));
 }
 
 } // namespace weightio

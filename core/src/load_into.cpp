@@ -1,7 +1,7 @@
+#include "checkpoint_load.hpp"
+
 #include <weightio/error.hpp>
 #include <weightio/io.hpp>
-
-#include <cstring>
 
 namespace weightio {
 
@@ -20,9 +20,23 @@ bool same_type(const Tensor &t, const MutableTensorView &v) {
 std::vector<std::string> load_weights_into(const std::filesystem::path &path,
                                            MutableParams &destination, bool strict,
                                            const LoadOptions &options) {
-  // Every name is loaded (views, for mapped formats): strict must see the
-  // extras, and non-strict must not fail on names the file lacks.
-  Weights w = load_weights(path, options);
+  // First the description of every tensor (headers only): strict must see
+  // the extras, non-strict must not fail on names the file lacks, and no
+  // buffer may be written before the whole file is known to fit.
+  LoadOptions describe = options;
+  describe.describe_only = true;
+  describe.verify = false;
+  describe.on_ready = {};
+  describe.progress = {};
+  Weights w;
+  try {
+    w = load_weights(path, describe);
+  } catch (const FormatError &) {
+    // A description checks less than a load (no CRC): the load's own error
+    // names the real problem, as it did before the description came first.
+    load_weights(path, options);
+    throw;
+  }
 
   std::vector<std::string> problems;
   for (const auto &[name, dst] : destination) {
@@ -66,14 +80,20 @@ std::vector<std::string> load_weights_into(const std::filesystem::path &path,
   }
 
   std::vector<std::string> copied;
+  LoadOptions o = detail::serialised_ready(options);
+  o.only.clear();
   for (const auto &[name, dst] : destination) {
     const Tensor *t = w.find(name);
     if (t == nullptr || !same_type(*t, dst) || t->shape() != dst.shape)
       continue;
-    if (t->nbytes() != 0)
-      std::memcpy(dst.data, t->data(), t->nbytes());
     copied.push_back(name);
+    o.only.insert(name);
   }
+  if (copied.empty())
+    return copied;
+  // The bytes, straight into the caller's buffers.
+  if (!detail::load_checkpoint(path, o, &destination))
+    detail::load_file(path, o, &destination);
   return copied;
 }
 

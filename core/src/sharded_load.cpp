@@ -364,7 +364,7 @@ std::vector<std::string> unlisted_shards(const Resolved &r, const ShardSet &set)
   return {out.begin(), out.end()};
 }
 
-Weights load_sharded(const Resolved &r, const LoadOptions &o) {
+Weights load_sharded(const Resolved &r, const LoadOptions &o, const MutableParams *into) {
   const std::string shown = r.shown.string();
   ShardSet set = read_shard_set(r, o);
 
@@ -419,7 +419,7 @@ Weights load_sharded(const Resolved &r, const LoadOptions &o) {
     so.whole_set = false;
     so.progress = o.progress ? progress.for_file(i) : ProgressFn{};
     try {
-      loaded[i] = load_file(paths[i], so);
+      loaded[i] = load_file(paths[i], so, into);
     } catch (...) {
       errors[i] = std::current_exception();
     }
@@ -519,13 +519,14 @@ Weights load_sharded(const Resolved &r, const LoadOptions &o) {
 
 } // namespace
 
-std::optional<Weights> load_checkpoint(const fs::path &path, const LoadOptions &options) {
+std::optional<Weights> load_checkpoint(const fs::path &path, const LoadOptions &options,
+                                       const MutableParams *into) {
   auto r = resolve(path, options);
   if (!r)
     return std::nullopt;
   if (r->sharded)
-    return load_sharded(*r, options);
-  return load_file(r->current(r->shown.filename().string()), options);
+    return load_sharded(*r, options, into);
+  return load_file(r->current(r->shown.filename().string()), options, into);
 }
 
 } // namespace weightio::detail

@@ -1,4 +1,5 @@
 #include "element_order.hpp"
+#include "member_decode.hpp"
 #include "message_text.hpp"
 #include "npy_header.hpp"
 #include "npz.hpp"
@@ -21,12 +22,6 @@ namespace {
 constexpr uint64_t kChunk = uint64_t{1} << 20;
 // Buffers for copies: a cache line, enough for every dtype.
 constexpr uint64_t kBufferAlignment = 64;
-
-std::string hex32(uint32_t v) {
-  char buf[11];
-  std::snprintf(buf, sizeof buf, "0x%08x", v);
-  return buf;
-}
 
 struct Limits {
   uint64_t max_header_bytes = 0;
@@ -54,9 +49,10 @@ Limits limits_of(const wio_read_request &r) {
 class MemberReader {
 public:
   MemberReader(const sdk::ReadContext &ctx, const Limits &limits, const ZipEntry &e,
-               std::string tensor_name, bool wanted)
+               std::string tensor_name, bool wanted, bool defer)
       : ctx_(ctx), limits_(limits), e_(e), name_(std::move(tensor_name)),
-        describe_(wanted && ctx.describe_only()), wanted_(wanted && !describe_) {}
+        describe_(wanted && ctx.describe_only()), wanted_(wanted && !describe_),
+        defer_(defer && wanted_) {}
 
   void run() {
     if (e_.method == zip::kMethodStored)
@@ -89,11 +85,71 @@ private:
 
   void check_crc(uint32_t computed) const {
     if (computed != e_.crc)
-      sdk::invalid_file("CRC-32 mismatch: the archive records " + hex32(e_.crc) +
-                        ", the data gives " + hex32(computed) + " (corrupt member)");
+      crc_mismatch(e_.crc, computed);
+  }
+
+  uint32_t stored_crc() const {
+    Crc32 crc;
+    const uint8_t *member = ctx_.data() + e_.data_offset;
+    for (uint64_t off = 0; off < e_.compressed_size; off += kChunk)
+      crc.update(member + off, static_cast<size_t>(std::min(kChunk, e_.compressed_size - off)));
+    return crc.value();
+  }
+
+  // The member's header; a header that does not parse is reported as the
+  // CRC mismatch it is, when it is one, as the serial path does.
+  NpyHeader stored_header(NpyPreamble &pre) const {
+    const uint8_t *member = ctx_.data() + e_.data_offset;
+    const uint64_t size = e_.compressed_size;
+    try {
+      pre = parse_npy_preamble(
+          {member, static_cast<size_t>(std::min<uint64_t>(size, kNpyPreambleMax))});
+      check_header_size(pre, size);
+      NpyHeader h =
+          parse_dict(member + pre.preamble_size, pre.header_size - pre.preamble_size, pre.major);
+      check_data_size(h, size - pre.header_size);
+      return h;
+    } catch (const sdk::Failure &) {
+      check_crc(stored_crc());
+      throw;
+    }
+  }
+
+  // The host's threads check the CRC and make the tensor's bytes: a view
+  // (CHECKED), or a converted copy split by element (DECODE).
+  bool read_stored_deferred() {
+    NpyPreamble pre{};
+    NpyHeader h = stored_header(pre);
+    MemberTag tag;
+    tag.crc = e_.crc;
+    tag.header_bytes = pre.header_size;
+    tag.big_endian = h.big_endian && h.data_nbytes != 0;
+    tag.transpose = h.fortran_order && !fortran_is_c_order(h.shape) && h.data_nbytes != 0;
+    const std::optional<uint64_t> bits = pack_tag(tag);
+    if (!bits)
+      return false;
+    const uint64_t data_offset = e_.data_offset + pre.header_size;
+    wio_tensor_out t =
+        sdk::mapped_tensor(h.dtype, name_, h.shape.data(), ndim(h), data_offset, h.data_nbytes);
+    t.decode_tag = *bits;
+    t.source_size = h.data_nbytes;
+    if (!tag.big_endian && !tag.transpose) {
+      t.storage = WIO_STORAGE_CHECKED;
+    } else {
+      t.storage = WIO_STORAGE_DECODE;
+      t.buffer = alloc(h.data_nbytes);
+      if (!tag.transpose) {
+        t.unit_bytes = element_size(h);
+        t.source_unit_bytes = element_size(h);
+      }
+    }
+    emit(t);
+    return true;
   }
 
   void read_stored() {
+    if (defer_ && read_stored_deferred())
+      return;
     const uint8_t *member = ctx_.data() + e_.data_offset;
     const uint64_t size = e_.compressed_size;
     // The CRC first: a flipped byte anywhere, header included, is reported
@@ -145,6 +201,8 @@ private:
     NpyHeader h = parse_dict(header.data() + pre.preamble_size, pre.header_size - pre.preamble_size,
                              pre.major);
     check_data_size(h, usize - pre.header_size);
+    if (defer_ && h.data_nbytes != 0 && read_deflated_deferred(pre, h))
+      return;
     // A description needs the header only; with verify, the data streams
     // through the scratch buffer below for its CRC, as an unwanted member's.
     if (describe_ && !ctx_.verify_all())
@@ -192,9 +250,25 @@ private:
     emit(sdk::buffer_tensor(h.dtype, name_, h.shape.data(), ndim(h), dst, h.data_nbytes));
   }
 
-  [[noreturn]] static void short_stream(uint64_t got, uint64_t declared) {
-    sdk::invalid_file("inflates to " + count_of(got, "byte") + ", less than its declared " +
-                      std::to_string(declared));
+  // Inflation, CRC and conversion on the host's threads, one member each.
+  bool read_deflated_deferred(const NpyPreamble &pre, const NpyHeader &h) {
+    MemberTag tag;
+    tag.crc = e_.crc;
+    tag.deflated = true;
+    tag.header_bytes = pre.header_size;
+    tag.big_endian = h.big_endian;
+    tag.transpose = h.fortran_order && !fortran_is_c_order(h.shape);
+    const std::optional<uint64_t> bits = pack_tag(tag);
+    if (!bits)
+      return false;
+    wio_tensor_out t =
+        sdk::mapped_tensor(h.dtype, name_, h.shape.data(), ndim(h), e_.data_offset, h.data_nbytes);
+    t.storage = WIO_STORAGE_DECODE;
+    t.decode_tag = *bits;
+    t.source_size = e_.compressed_size;
+    t.buffer = alloc(h.data_nbytes);
+    emit(t);
+    return true;
   }
 
   // The host's memory for the tensor. A refusal (over LoadLimits'
@@ -244,6 +318,7 @@ private:
   std::string name_;
   bool describe_; // the host wants the description only (WIO_READ_DESCRIBE)
   bool wanted_;   // the host wants the bytes
+  bool defer_;    // and runs the member's work on its threads (WIO_READ_DEFER)
 };
 
 constexpr std::string_view kNpySuffix = ".npy";
@@ -253,6 +328,7 @@ constexpr std::string_view kNpySuffix = ".npy";
 void read_npz(const wio_read_request &r) {
   const sdk::ReadContext ctx(&r);
   const Limits limits = limits_of(r);
+  const bool defer = ctx.has_v2() && (r.flags & WIO_READ_DEFER) != 0;
   const std::vector<ZipEntry> entries =
       read_zip_directory({ctx.data(), static_cast<size_t>(ctx.size())},
                          {limits.max_tensors, limits.max_header_bytes, limits.max_name_bytes});
@@ -263,7 +339,7 @@ void read_npz(const wio_read_request &r) {
       std::string tensor = e.name.substr(0, e.name.size() - kNpySuffix.size());
       const bool wanted = ctx.wants(tensor);
       if (wanted || ctx.verify_all())
-        MemberReader(ctx, limits, e, std::move(tensor), wanted).run();
+        MemberReader(ctx, limits, e, std::move(tensor), wanted, defer).run();
     } catch (const sdk::Failure &f) {
       // The host's own failures carry no text (it kept the reason).
       if (*f.what() == '\0')

@@ -1,4 +1,5 @@
 // The plugin descriptor: what weightio_npz.so declares to the host.
+#include "member_decode.hpp"
 #include "npz.hpp"
 
 #include <weightio/plugin_sdk.hpp>
@@ -29,6 +30,10 @@ int32_t read(const wio_read_request *request, char *error, size_t error_size) {
   return sdk::guard(error, error_size, [&] { npz::read_npz(*request); });
 }
 
+int32_t decode(const wio_decode_request *request, char *error, size_t error_size) {
+  return sdk::guard(error, error_size, [&] { npz::decode_member(*request); });
+}
+
 const wio_option_decl kZip64 = {
     sizeof(wio_option_decl),
     WIO_OPTION_SAVE,
@@ -54,6 +59,7 @@ const wio_format kFormat = [] {
   f.probe = probe;
   f.write = write;
   f.read = read;
+  f.decode = decode;
   // probe_bytes: the default (4096): the probe reads the first member's
   // name, which follows a 30-byte local header.
   f.options = kOptions;

@@ -90,9 +90,29 @@ struct LoadOptions {
   LoadLimits limits;
   // The format's own load options (e.g. GGUF's "dequantize"), as for saving.
   std::map<std::string, std::string> format_options;
-  // Threads for decoding that readers defer to the host (0 = the number of
-  // cores, at most 8; 1 = none besides the caller's).
+  // Threads for the load's work after parsing (0 = the number of cores, at
+  // most 8; 1 = none besides the caller's): copies of tensors that can't be
+  // views, ranged reads (read_into_memory), checksums, inflation, byte
+  // swapping and dequantization that readers hand to the host, across
+  // tensors and in parts of large ones. The tensors, and the error of a
+  // failed load (the first problem in file order), are the same whatever
+  // the count.
   unsigned threads = 0;
+  // Map loads: fault the whole file in ahead (MADV_POPULATE_READ, or
+  // MADV_WILLNEED on kernels before 5.14), for hosts that will read every
+  // byte. A hint: where the kernel refuses, the load goes on without it.
+  bool populate = false;
+  // Called once for each tensor the load returns, as soon as its bytes are
+  // ready: a view into the map when the reader describes it, a copy or a
+  // decoded tensor when its last part is written. An inference server can
+  // start uploading a tensor while the rest still loads. Calls are never
+  // concurrent (a mutex serialises them) but come from the load's threads,
+  // in no fixed order; they all happen before load_weights returns. The
+  // Tensor shares ownership as any copy does. When the load fails, some
+  // tensors may already have been passed; their bytes are as loaded. An
+  // exception from the callback stops further calls and fails the load
+  // with that exception once the load's threads are done.
+  std::function<void(const std::string &name, const Tensor &tensor)> on_ready;
   ProgressFn progress;
   // A path naming one shard of a set (model-00002-of-00004.safetensors)
   // loads that shard alone, like any file; with `whole_set`, it loads the
@@ -184,8 +204,14 @@ using MutableParams = OrderedMap<MutableTensorView>;
 
 // Loads `path` into host buffers, as MLX's Module.load_weights. With strict,
 // missing names, extra names and dtype/shape mismatches throw MismatchError
-// listing every one; without, matching tensors are copied and the rest
-// ignored (mismatches are still never copied). Returns the names copied.
+// listing every one, before any buffer is written; without, matching
+// tensors are copied and the rest ignored (mismatches are still never
+// copied). Returns the names copied. The file's header is read first; then
+// the bytes go straight into the buffers (copied, read, inflated or
+// decoded in parallel, as LoadOptions::threads says), with no intermediate
+// tensor. When the load fails after that (a corrupt member, an I/O error),
+// buffers may hold part of the file's bytes. on_ready, if set, receives
+// views of the host's buffers.
 std::vector<std::string> load_weights_into(const std::filesystem::path &path,
                                            MutableParams &destination, bool strict = true,
                                            const LoadOptions &options = {});

@@ -337,7 +337,14 @@ typedef enum wio_storage {
   WIO_STORAGE_DECODE = 2, /* the host calls the format's `decode` later, on
                              its own threads, to produce the bytes into a
                              buffer it owns (or the caller's) */
-  WIO_STORAGE_NONE = 3    /* no bytes: only with WIO_READ_DESCRIBE */
+  WIO_STORAGE_NONE = 3,   /* no bytes: only with WIO_READ_DESCRIBE */
+  /* Added in ABI 2, only to a host that sets WIO_READ_DEFER: the bytes are
+   * where MAPPED bytes are (`offset`, `nbytes`; the host views or copies
+   * them), but must first pass the format's check, which the host runs on
+   * its own threads: it calls `decode` with dest NULL and dest_size 0
+   * (first_unit 0, unit_count 1; `decode_tag` as emitted) and fails the
+   * load with decode's error. A check may read anywhere in the input. */
+  WIO_STORAGE_CHECKED = 4
 } wio_storage;
 
 /* One tensor a reader found: C-contiguous, little-endian. Borrowed for the
@@ -351,7 +358,11 @@ typedef struct wio_tensor_out {
   int32_t storage; /* wio_storage */
   uint64_t offset; /* WIO_STORAGE_MAPPED: offset into the input bytes */
   void *buffer;    /* WIO_STORAGE_BUFFER: from alloc; ownership passes to
-                      the host on a successful emit_tensor */
+                      the host on a successful emit_tensor. Added in ABI 2:
+                      WIO_STORAGE_DECODE to a host that sets
+                      WIO_READ_DEFER: NULL, or a block from alloc (so the
+                      host's allocation limit applies while the reader can
+                      still name the tensor) that decode fills. */
   uint64_t nbytes; /* checked by the host against shape, dtype and input */
   /* Added in ABI 2. dtype == WIO_DTYPE_BLOCK: a block type name the format
    * declared. */
@@ -385,6 +396,14 @@ typedef struct wio_read_limits {
  * the reader may emit every tensor as WIO_STORAGE_NONE and decode, inflate
  * or check nothing. Older readers ignore it; the host drops their bytes. */
 #define WIO_READ_DESCRIBE (1u << 1)
+/* Added in ABI 2: the host runs deferred work in parallel and accepts
+ * WIO_STORAGE_CHECKED tensors and DECODE tensors with a `buffer`. A reader
+ * may then hand its per-tensor work (checksums, copies, inflation) to the
+ * host's threads through `decode`; without the flag it must do that work
+ * itself. When read fails, the host first runs the checks and decodes of
+ * the tensors emitted before the failure and reports the earliest of their
+ * failures instead, so errors come in file order as a serial reader's. */
+#define WIO_READ_DEFER (1u << 2)
 
 typedef struct wio_read_request {
   uint32_t struct_size;
@@ -430,9 +449,10 @@ typedef struct wio_read_request {
 /* ------------------------------------------------------- decode (ABI 2) */
 
 /* One call of wio_format.decode: produce units [first_unit, first_unit +
- * unit_count) of a WIO_STORAGE_DECODE tensor into `dest`. Called by host
- * threads, concurrently, after or during the read that emitted the
- * tensor, with the same input bytes. */
+ * unit_count) of a WIO_STORAGE_DECODE tensor into `dest`, or, with dest
+ * NULL, check a WIO_STORAGE_CHECKED tensor. Called by host threads,
+ * concurrently, after or during the read that emitted the tensor, with the
+ * same input bytes. */
 typedef struct wio_decode_request {
   uint32_t struct_size;
   uint32_t reserved;
