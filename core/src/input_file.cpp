@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -84,6 +85,29 @@ void require_regular(const std::filesystem::path &path, mode_t mode) {
                 path.string());
 }
 
+// Network and FUSE file systems: each page fault of a map is a round trip
+// (and a server-side truncation a SIGBUS), while large parallel preads
+// stream. Magic numbers from statfs(2).
+bool remote_file_system(int fd) {
+  struct statfs fs {};
+  if (::fstatfs(fd, &fs) != 0)
+    return false;
+  switch (static_cast<uint64_t>(fs.f_type)) {
+  case 0x6969:     // NFS
+  case 0x65735546: // FUSE
+  case 0x517B:     // SMB
+  case 0xFF534D42: // CIFS
+  case 0xFE534D42: // SMB2
+  case 0x01021997: // 9P (v9fs, virtiofs-like shares)
+  case 0x00C36400: // Ceph
+  case 0x47504653: // GPFS
+  case 0x0BD00BD0: // Lustre
+    return true;
+  default:
+    return false;
+  }
+}
+
 } // namespace
 
 InputBytes open_input(const std::filesystem::path &path, const InputOptions &options) {
@@ -129,7 +153,7 @@ InputBytes open_input(const std::filesystem::path &path, const InputOptions &opt
       return read_all(path, f.fd, size); // file systems that cannot map
     throw_os_error("load", path, "cannot map", err);
   }
-  if (options.read_into_memory) {
+  if (options.read_into_memory || remote_file_system(f.fd)) {
     auto file = std::make_shared<MappedFile>(addr, static_cast<size_t>(size), f.fd);
     f.fd = -1; // the MappedFile owns it now
     return {static_cast<const uint8_t *>(addr), size, file, true, true, file->fd.fd};

@@ -13,9 +13,10 @@ struct InputBytes {
   uint64_t size = 0;
   std::shared_ptr<const void> keep_alive; // owns the map or buffer (and fd)
   bool mapped = false;                    // a memory map (else a buffer)
-  // read_into_memory of a file that maps: the map is only for the reader to
-  // parse and decode from; the host preads tensor ranges from `fd` into
-  // their own buffers and hands out no view into the map.
+  // read_into_memory of a file that maps, or any file on a network or FUSE
+  // file system: the map is only for the reader to parse and decode from;
+  // the host preads tensor ranges from `fd` into their own buffers and
+  // hands out no view into the map.
   bool read_ranges = false;
   int fd = -1; // with read_ranges; kept open by keep_alive
 };

@@ -74,9 +74,13 @@ struct LoadOptions {
   std::string format;
   // Load only these names (empty = all).
   std::set<std::string> only;
-  // Read the file into memory instead of mapping it. A mapped file that
+  // Read the tensors into memory instead of mapping them. A mapped file that
   // another process truncates while tensors from it are in use raises
   // SIGBUS; reading avoids that, and works on file systems that can't map.
+  // Each tensor's range is read (pread, in parallel) straight into its own
+  // buffer: peak memory is the tensors plus a few MiB. Files on network and
+  // FUSE file systems (NFS, SMB, 9P, FUSE, Ceph, Lustre, GPFS) are always
+  // loaded this way: their page faults are round trips.
   bool read_into_memory = false;
   // Check everything the reader can (every CRC), even for tensors skipped by
   // `only`. Readers always check what they return.
