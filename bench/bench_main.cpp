@@ -3,9 +3,11 @@
 //   weightio_bench --op OP --workload NAME --data DIR --out DIR --runs N
 //                  [Google Benchmark flags, e.g. --benchmark_format=json]
 // Ops: raw_write, raw_write_fsync, raw_write_contiguous, raw_read, save_npz, save_npz_durable,
-// save_npz_compressed, load_npz, load_npz_numpy, save_st, save_st_durable,
-// load_st_open, load_st_touch, save_gguf, load_gguf_open, load_gguf_touch,
-// save_st_4shards, load_st_4shards_touch, load_npz_fresh, load_st_fresh.
+// save_npz_compressed, load_npz, load_npz_numpy, load_npz_numpy_compressed, save_st,
+// save_st_durable, load_st_open, load_st_touch, save_gguf, load_gguf_open, load_gguf_touch,
+// save_st_4shards, load_st_4shards_touch, load_npz_fresh, load_st_fresh, load_st_read
+// (read_into_memory), load_into_st (load_weights_into), memcpy_into (its floor).
+// --threads N sets LoadOptions::threads (0, the default: the library's default).
 #include "bench_workload.hpp"
 
 #include <benchmark/benchmark.h>
@@ -28,6 +30,7 @@ namespace {
 struct Args {
   std::string op, workload, data, out;
   int runs = 5;
+  unsigned threads = 0;
   bool peak = false; // one untimed run with no warming: peak RSS only
 };
 
@@ -170,6 +173,8 @@ int main(int argc, char **argv) {
       a.out = next();
     else if (k == "--runs")
       a.runs = std::stoi(next());
+    else if (k == "--threads")
+      a.threads = static_cast<unsigned>(std::stoul(next()));
     else if (k == "--peak")
       a.peak = true;
     else
@@ -188,6 +193,22 @@ int main(int argc, char **argv) {
   SaveOptions durable;
   SaveOptions compressed = fast;
   compressed.compression = -1;
+  LoadOptions lo;
+  lo.threads = a.threads;
+  LoadOptions read_in = lo;
+  read_in.read_into_memory = true;
+  // load_weights_into's destination: buffers the host already owns (touched).
+  std::vector<std::shared_ptr<void>> host_buffers;
+  MutableParams into;
+  std::vector<std::pair<const void *, void *>> memcpy_pairs;
+  std::shared_ptr<Weights> source;
+  auto make_host_buffers = [&] {
+    for (const auto &[name, v] : w.params) {
+      host_buffers.push_back(allocate_aligned(v.nbytes(), 64));
+      std::memset(host_buffers.back().get(), 0, v.nbytes());
+      into.emplace(name, {v.dtype(), v.shape(), host_buffers.back().get()});
+    }
+  };
 
   std::function<void()> run;
   std::function<void()> setup = [] {};      // files and buffers the op needs
@@ -224,18 +245,48 @@ int main(int argc, char **argv) {
   } else if (op == "save_npz_compressed") {
     output = stem + ".weightio-compressed.npz";
     run = [&] { save_weights(output, w.params, compressed); };
-  } else if (op == "load_npz" || op == "load_npz_numpy") {
-    const std::string file = op == "load_npz" ? npz : stem + ".numpy.npz";
+  } else if (op == "load_npz" || op == "load_npz_numpy" || op == "load_npz_numpy_compressed") {
+    const std::string file = op == "load_npz"         ? npz
+                             : op == "load_npz_numpy" ? stem + ".numpy.npz"
+                                                      : stem + ".numpy-compressed.npz";
     mapped = file;
-    setup = [&, file, numpy_file = op == "load_npz_numpy"] {
+    setup = [&, file, numpy_file = op != "load_npz"] {
       // numpy's file can only come from numpy (numpy_bench.py savez).
       if (numpy_file && !fs::exists(file))
         throw std::runtime_error(file + " is missing: run numpy_bench.py savez first");
       if (!fs::exists(file))
         save_weights(file, w.params, fast);
     };
-    warm_cache = [&, file] { touch_all(load_weights(file)); };
-    run = [&, file] { benchmark::DoNotOptimize(touch_all(load_weights(file))); };
+    warm_cache = [&, file] { touch_all(load_weights(file, lo)); };
+    run = [&, file] { benchmark::DoNotOptimize(touch_all(load_weights(file, lo))); };
+  } else if (op == "load_st_read" || op == "load_into_st" || op == "memcpy_into") {
+    setup = [&] {
+      if (!fs::exists(st))
+        save_weights(st, w.params, fast);
+      if (op != "load_st_read")
+        make_host_buffers();
+      if (op == "memcpy_into") {
+        // The floor: the file's bytes already mapped and resident.
+        source = std::make_shared<Weights>(load_weights(st));
+        touch_all(*source);
+        for (const auto &[name, t] : *source)
+          memcpy_pairs.emplace_back(t.data(), into.at(name).data);
+      }
+    };
+    warm_cache = [&] { touch_all(load_weights(st)); };
+    if (op == "load_st_read")
+      run = [&] { benchmark::DoNotOptimize(touch_all(load_weights(st, read_in))); };
+    else if (op == "load_into_st")
+      run = [&] { benchmark::DoNotOptimize(load_weights_into(st, into, true, lo).size()); };
+    else
+      run = [&] {
+        size_t i = 0;
+        for (const auto &[name, t] : *source) {
+          std::memcpy(memcpy_pairs[i].second, memcpy_pairs[i].first, t.nbytes());
+          ++i;
+        }
+        benchmark::ClobberMemory();
+      };
   } else if (op == "save_st" || op == "save_st_durable") {
     output = st;
     run = [&, o = op == "save_st" ? fast : durable] { save_weights(st, w.params, o); };

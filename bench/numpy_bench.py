@@ -2,7 +2,8 @@
 peak resident memory is its own. Prints one JSON object.
 
 usage: numpy_bench.py OP WORKLOAD DATA_DIR OUT_DIR RUNS
-OP: savez | savez_compressed | load (numpy's own file) | load_weightio
+OP: savez | savez_compressed | load (numpy's own file) | load_weightio |
+    load_compressed (numpy's savez_compressed file)
 RUNS "peak": one run without warming, for its peak RSS only.
 """
 import json
@@ -73,8 +74,10 @@ def main():
             t0 = time.perf_counter()
             fn(path, **arrays)
             times.append(time.perf_counter() - t0)
-        elif op in ("load", "load_weightio"):
-            src = path if op == "load" else os.path.join(out_dir, f"{name}.weightio.npz")
+        elif op in ("load", "load_weightio", "load_compressed"):
+            src = {"load": path,
+                   "load_weightio": os.path.join(out_dir, f"{name}.weightio.npz"),
+                   "load_compressed": os.path.join(out_dir, f"{name}.numpy-compressed.npz")}[op]
             t0 = time.perf_counter()
             with np.load(src) as f:
                 loaded = [f[k] for k in f.files]

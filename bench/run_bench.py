@@ -1,7 +1,10 @@
 """Runs weightio and numpy side by side and prints the comparison table.
 
 usage: run_bench.py --bench BUILD/bin/weightio_bench --data DIR --out DIR [--runs 5]
-                    [--only core,gguf,shards]
+                    [--only core,gguf,shards | --only load]
+
+--only load runs the load-path rows of issue 14 alone (copies, inflation,
+read_into_memory, load_weights_into, thread scaling), with their own table.
 
 Each operation runs in its own process, RUNS times (median reported), with
 memory warmed before each run; a separate single run of each measures peak
@@ -22,14 +25,17 @@ import workload  # noqa: E402
 PY = "/usr/bin/python3"
 
 
-def weightio_op(args, op, name):
+def weightio_op(args, op, name, threads=None):
     cmd = [args.bench, "--op", op, "--workload", name, "--data", args.data, "--out", args.out,
            "--runs", str(args.runs), "--benchmark_format=json",
            "--benchmark_report_aggregates_only=false"]
+    if threads is not None:
+        cmd[1:1] = ["--threads", str(threads)]
     res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     runs = [b for b in res["benchmarks"] if b.get("run_type") == "iteration"]
     times = [b["real_time"] / 1000.0 for b in runs]  # ms -> s
-    peak = json.loads(subprocess.run(cmd[:11] + ["--peak"], check=True, capture_output=True,
+    peak_cmd = [c for c in cmd if not c.startswith("--benchmark")] + ["--peak"]
+    peak = json.loads(subprocess.run(peak_cmd, check=True, capture_output=True,
                                      text=True).stdout)
     return {"times": times, "median": statistics.median(times),
             "peak_kb": peak["peak_over_base_kb"] - peak["mapped_kb"], "file_bytes": runs[-1].get("file_bytes", 0),
@@ -93,6 +99,8 @@ def main():
         N[(op, name)] = numpy_op(args, op, name)
         return N[(op, name)]
 
+    if groups == {"load"}:
+        return load_suite(args)
     if "core" in groups:
         for op in ["raw_write", "raw_write_fsync", "raw_read", "save_npz", "save_npz_durable",
                    "save_st", "save_st_durable", "load_st_open", "load_st_touch", "load_npz"]:
@@ -236,6 +244,83 @@ def main():
             if b.get("aggregate_name") == "median":
                 gbs = b["bytes_per_second"] / 1e9
                 print(f"  {b['run_name']}: {gbs:.2f} GB/s ({'yes' if gbs >= 1 else 'NO'})")
+    print("\nnumpy peak MiB over params: " + ", ".join(
+        f"{op}/{name} {r['peak_kb']/1024:.0f}" for (op, name), r in N.items()))
+
+
+def load_suite(args):
+    """The load paths of issue 14, with thread scaling (1, 2, all cores)."""
+    W, N = {}, {}
+    cores = os.cpu_count()
+
+    def w(op, name, threads=0):
+        print(f"weightio {op} {name} threads={threads} ...", file=sys.stderr)
+        W[(op, name, threads)] = weightio_op(args, op, name, threads)
+
+    def n(op, name):
+        print(f"numpy {op} {name} ...", file=sys.stderr)
+        N[(op, name)] = numpy_op(args, op, name)
+
+    n("savez", "llm")  # numpy's own file, which the copy-path rows load
+    n("load", "llm")
+    n("savez_compressed", "llm256")
+    n("load_compressed", "llm256")
+    w("load_st_touch", "llm")
+    w("memcpy_into", "llm")
+    for t in sorted({1, 2, 0}):
+        w("load_npz", "llm", t)
+        w("load_npz_numpy", "llm", t)
+        w("load_npz_numpy_compressed", "llm256", t)
+        w("load_st_read", "llm", t)
+        w("load_into_st", "llm", t)
+
+    gib = 2**30
+    head = ("operation", "threads", "weightio ms", "GiB/s", "reference", "ref ms", "ratio",
+            "best-run ratio", "target", "met", "peak MiB")
+    print(f"machine: {machine_line()}")
+    print(f"medians of {args.runs} runs; ratio = reference time / weightio time "
+          "(higher is better for weightio); threads 0 = the default "
+          f"(all {cores} cores, at most 8)\n")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+
+    def row(what, key, ref, ref_name, target, invert=False):
+        mine = W[key]
+        ratio = ref["median"] / mine["median"]
+        best = min(ref["times"]) / min(mine["times"])
+        if invert:  # "at most X times the reference": weightio / reference
+            ratio, best = 1 / ratio, 1 / best
+            ok = target is None or ratio <= target
+            tgt = "-" if target is None else f"<= {target}x"
+        else:
+            ok = target is None or ratio >= target
+            tgt = "-" if target is None else f">= {target}x"
+        tp = mine["params_bytes"] / mine["median"] / gib
+        print("| " + " | ".join((what, str(key[2]), f"{mine['median']*1000:.1f}", f"{tp:.2f}",
+                                 ref_name, f"{ref['median']*1000:.1f}", f"{ratio:.2f}x",
+                                 f"{best:.2f}x", tgt,
+                                 "-" if target is None else "yes" if ok else "NO",
+                                 f"{mine['peak_kb']/1024:.0f}")) + " |")
+
+    for t in sorted({1, 2, 0}):
+        row("load .npz + touch (llm, numpy's file: copy path)", ("load_npz_numpy", "llm", t),
+            N["load", "llm"], "numpy.load", 2)
+    for t in sorted({1, 2, 0}):
+        row("load compressed .npz + touch (llm256, numpy's file)",
+            ("load_npz_numpy_compressed", "llm256", t), N["load_compressed", "llm256"],
+            "numpy.load", 2)
+    for t in sorted({1, 2, 0}):
+        row("load .safetensors read_into_memory + touch (llm)", ("load_st_read", "llm", t),
+            N["load", "llm"], "numpy.load (its npz)", 2)
+    for t in sorted({1, 2, 0}):
+        row("load_weights_into .safetensors (llm)", ("load_into_st", "llm", t),
+            W["memcpy_into", "llm", 0], "memcpy", 1.3, invert=True)
+    for t in sorted({1, 2, 0}):
+        row("load .npz + touch (llm, weightio's file)", ("load_npz", "llm", t),
+            N["load", "llm"], "numpy.load (its file)", 3)
+    for t in sorted({1, 2, 0}):
+        row("load .npz + touch (llm, weightio's file) vs safetensors", ("load_npz", "llm", t),
+            W["load_st_touch", "llm", 0], "load .safetensors + touch", None)
     print("\nnumpy peak MiB over params: " + ", ".join(
         f"{op}/{name} {r['peak_kb']/1024:.0f}" for (op, name), r in N.items()))
 

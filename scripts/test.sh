@@ -5,9 +5,10 @@
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer, every test but the
 #      install test (an instrumented library can't be linked by the plain
 #      out-of-tree consumer);
-#   3. ThreadSanitizer, the concurrency tests only (with the command-line
-#      tool, for `weightio conformance --only concurrency` on the bundled
-#      plugins);
+#   3. ThreadSanitizer, the concurrency tests only (files named *concurrency*,
+#      suites named *Concurrency*: the parallel load engine's among them; with
+#      the command-line tool, for `weightio conformance --only concurrency` on
+#      the bundled plugins);
 #   4. a short fuzzing pass: every corpus replayed, each target fuzzed 20 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
