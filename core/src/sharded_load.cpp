@@ -286,6 +286,7 @@ ShardSet read_split_set(const Resolved &r, const LoadOptions &o) {
     d.only.clear();
     d.whole_set = false;
     d.progress = {};
+    d.on_ready = {}; // descriptions, not the tensors the caller is waiting for
     const Weights w = load_file(p, d);
     const SplitKeys k = read_split_keys(w.metadata);
     if (!k.problem.empty()) {
