@@ -13,6 +13,7 @@
 #include <weightio/io.hpp>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
@@ -23,6 +24,28 @@ namespace fs = std::filesystem;
 using namespace detail;
 
 namespace {
+
+// A tensor name as messages show it: quoted, control bytes escaped (a name
+// from a file could repaint a terminal), cut after 256 bytes.
+std::string shown_name(std::string_view name) {
+  constexpr size_t kMax = 256;
+  size_t cut = std::min(name.size(), kMax);
+  while (cut < name.size() && cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80)
+    --cut; // not inside a UTF-8 sequence
+  std::string out = "'";
+  for (const unsigned char c : name.substr(0, cut)) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (cut < name.size())
+    out += "... (" + std::to_string(name.size()) + " bytes)";
+  return out + "'";
+}
 
 // Keeps the input bytes and the plugin library alive for mapped tensors.
 struct MappedOwner {
@@ -115,12 +138,15 @@ private:
       const DecodeFailure f = run_decodes(jobs_, di, c_.threads, ready);
       if (f.status != WIO_OK) {
         const std::string name = jobs_[f.job].name;
+        const bool check = jobs_[f.job].kind == JobKind::Check;
         jobs_.clear();
         if (f.host)
           throw IoError(ErrorCode::Io,
-                        "cannot load '" + file_ + "': tensor '" + name + "': " + f.message, file_,
-                        name);
-        const std::string msg = "tensor '" + name + "': " + f.message;
+                        "cannot load '" + file_ + "': tensor " + shown_name(name) + ": " +
+                            f.message,
+                        file_, name);
+        // A check's message is the reader's, as if the reader had failed.
+        const std::string msg = check ? f.message : "tensor " + shown_name(name) + ": " + f.message;
         throw_plugin_status(f.status, msg.c_str(), nullptr, file_, *fmt_.plugin, "load");
       }
       jobs_.clear();
