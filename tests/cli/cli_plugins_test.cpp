@@ -132,7 +132,8 @@ TEST(CliPlugins, ListsPluginsFromTheEnvironmentAndThoseThatFailed) {
   // The text form says the same.
   auto t = run_cli({"plugins"}, env);
   ASSERT_EQ(t.exit_code, 0) << t.err;
-  for (const char *word : {"npz", "safetensors", "rawt", "weightio_future_abi.so", "failed"})
+  for (const char *word :
+       {"npz", "safetensors", "gguf", "rawt", "weightio_future_abi.so", "failed"})
     EXPECT_NE(t.out.find(word), std::string::npos) << word << " missing:\n" << t.out;
 }
 
@@ -140,7 +141,7 @@ TEST(CliPlugins, TextShowsCapabilitiesAndDtypes) {
   auto r = run_cli({"plugins"}, {"WEIGHTIO_PLUGIN_PATH="});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const auto &p : weightio::loaded_plugins()) {
-    if (p.name != "npz" && p.name != "safetensors")
+    if (p.name != "npz" && p.name != "safetensors" && p.name != "gguf")
       continue;
     EXPECT_NE(r.out.find(p.path.string()), std::string::npos) << r.out;
     for (const auto &f : p.formats)

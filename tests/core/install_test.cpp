@@ -54,7 +54,7 @@ TEST(Install, OutOfTreeConsumerAndCPluginWorkAndThePrefixIsRelocatable) {
   fs::create_directory(tmp / "work");
 
   std::vector<std::string> formats{app, "rawt"};
-  for (auto f : {"npz", "safetensors"})
+  for (auto f : {"npz", "safetensors", "gguf"})
     if (installed_plugin(prefix, f))
       formats.push_back(f);
   // The third-party plugin comes from WEIGHTIO_PLUGIN_PATH; the bundled ones
