@@ -64,11 +64,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       const auto *b = static_cast<const uint8_t *>(p);
       written.insert(written.end(), b, b + n);
     });
-  } catch (const WriteError &) {
+  } catch (const WriteError &e) {
     // The reader takes 64-byte names (the spec), the writer 63 (ggml).
     for (const auto &t : f.tensors)
       if (t.name.size() > kMaxWriteNameBytes)
         return 0;
+    std::fprintf(stderr, "write-back refused: %s\n", e.what());
     check(false, "a parsed file could not be written back");
   }
   const File g = parse(written);

@@ -264,7 +264,10 @@ private:
                 "] is 0 (only the innermost dimension may be 0)");
     uint64_t n = 1;
     for (uint64_t d : t.ne) {
-      if (d != 0 && n > static_cast<uint64_t>(INT64_MAX) / d)
+      // Every dimension must fit weightio's int64 shapes, even where
+      // another dimension is 0 and the element count is not in danger.
+      if (d > static_cast<uint64_t>(INT64_MAX) ||
+          (d != 0 && n > static_cast<uint64_t>(INT64_MAX) / d))
         invalid(field + ": the element count of ne " + dims(t.ne) + " overflows int64");
       n *= d;
     }
