@@ -135,9 +135,8 @@ TEST(ShardedCommit, KilledAtEveryStepLoadsWhollyOldOrNew) {
         };
         LoadOptions whole;
         whole.whole_set = true;
-        for (const fs::path &p :
-             {dir.path(), committed ? entry(t.new_max, t.new_tensors)
-                                    : entry(t.old_max, t.old_tensors)}) {
+        for (const fs::path &p : {dir.path(), committed ? entry(t.new_max, t.new_tensors)
+                                                        : entry(t.old_max, t.old_tensors)}) {
           Weights w = load_weights(p, whole);
           if (committed)
             EXPECT_TRUE(all_equal(w, 2.0f, t.new_tensors)) << p;
