@@ -290,33 +290,25 @@ int main(int argc, char **argv) {
   } else if (op == "save_st" || op == "save_st_durable") {
     output = st;
     run = [&, o = op == "save_st" ? fast : durable] { save_weights(st, w.params, o); };
-  } else if (op == "load_st_open" || op == "load_st_touch") {
-    if (op == "load_st_touch")
-      mapped = st;
-    setup = [&] {
-      if (!fs::exists(st))
-        save_weights(st, w.params, fast);
-    };
-    warm_cache = [&] { touch_all(load_weights(st)); };
-    if (op == "load_st_open")
-      run = [&] { benchmark::DoNotOptimize(load_weights(st).size()); };
-    else
-      run = [&] { benchmark::DoNotOptimize(touch_all(load_weights(st))); };
   } else if (op == "save_gguf") {
     output = gguf;
     run = [&] { save_weights(gguf, w.params, fast); };
-  } else if (op == "load_gguf_open" || op == "load_gguf_touch") {
-    if (op == "load_gguf_touch")
-      mapped = gguf;
-    setup = [&] {
-      if (!fs::exists(gguf))
-        save_weights(gguf, w.params, fast);
+  } else if (op == "load_st_open" || op == "load_st_touch" || op == "load_gguf_open" ||
+             op == "load_gguf_touch") {
+    // Mapped formats: the open alone, or the open and a touch of every byte.
+    const std::string file = op.rfind("load_st", 0) == 0 ? st : gguf;
+    const bool touching = op.size() > 6 && op.compare(op.size() - 6, 6, "_touch") == 0;
+    if (touching)
+      mapped = file;
+    setup = [&, file] {
+      if (!fs::exists(file))
+        save_weights(file, w.params, fast);
     };
-    warm_cache = [&] { touch_all(load_weights(gguf)); };
-    if (op == "load_gguf_open")
-      run = [&] { benchmark::DoNotOptimize(load_weights(gguf).size()); };
+    warm_cache = [&, file] { touch_all(load_weights(file)); };
+    if (touching)
+      run = [&, file] { benchmark::DoNotOptimize(touch_all(load_weights(file))); };
     else
-      run = [&] { benchmark::DoNotOptimize(touch_all(load_weights(gguf))); };
+      run = [&, file] { benchmark::DoNotOptimize(load_weights(file).size()); };
   } else if (op == "save_st_4shards") {
     output = shards_dir;
     setup = [&] { fs::create_directories(shards_dir); };
