@@ -12,11 +12,15 @@
 #include <weightio/error.hpp>
 #include <weightio/io.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace weightio {
 
@@ -399,6 +403,7 @@ private:
   }
 
   void emit(const wio_tensor_out *t) {
+    emitted_any_ = true;
     if (t == nullptr || t->struct_size < offsetof(wio_tensor_out, nbytes) + sizeof(uint64_t))
       fail("emitted a tensor descriptor that is too small");
     if (t->name.data == nullptr && t->name.size != 0)
@@ -591,11 +596,31 @@ private:
 
   static int32_t progress_cb(void *ctx, uint64_t done, uint64_t total) {
     return guarded(ctx, [&](ReadSession &s) {
+      s.release_header(done);
       if (s.o_.progress && !s.o_.progress(done, total)) {
         s.cancelled_ = true;
         throw Error(ErrorCode::Cancelled, "load of '" + s.file_ + "' cancelled", s.file_);
       }
     });
+  }
+
+  // What a reader reports as done before its first tensor is the header it
+  // parsed into descriptors: its pages leave the mapping, so the load's peak
+  // holds the header or what was built from it, not both (a million-tensor
+  // safetensors header is most of its file). Dropping a read-only file
+  // mapping's pages loses nothing: a later read faults them back in from
+  // the page cache. Buffers (read_into_memory) are left alone.
+  void release_header(uint64_t done) {
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    if (!in_.mapped || emitted_any_ || done <= released_ ||
+        reinterpret_cast<uintptr_t>(in_.data) % page != 0)
+      return;
+    const uint64_t from = (released_ + page - 1) / page * page;
+    const uint64_t to = std::min(done, in_.size) / page * page;
+    if (to > from)
+      (void)::madvise(const_cast<uint8_t *>(in_.data) + from, static_cast<size_t>(to - from),
+                      MADV_DONTNEED);
+    released_ = std::max(released_, to);
   }
 
   struct Block {
@@ -621,6 +646,8 @@ private:
   std::vector<DecodeJob> jobs_;
   std::vector<std::shared_ptr<void>> kept_; // sources of pending copies
   bool cancelled_ = false;
+  bool emitted_any_ = false;
+  uint64_t released_ = 0; // input bytes whose pages release_header dropped
   // The ready callback's tensors, and its first exception.
   std::vector<std::pair<std::string, Tensor>> ready_;
   std::mutex ready_mutex_;
