@@ -1,6 +1,6 @@
 #include "decode_jobs.hpp"
 
-#include "plugin_call.hpp"
+#include "host/plugin_status.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -125,6 +125,7 @@ int32_t run_part(const DecodeJob &d, const Part &p, const DecodeInput &in, char 
   try {
     st = in.format->decode(&r, error, error_size);
   } catch (...) { // a C++ plugin that let an exception escape
+    st = status_for(std::current_exception());
     std::snprintf(error, error_size, "the plugin's decode threw an exception");
   }
   if (in.release_source) {
