@@ -1,6 +1,7 @@
 #include "decode_jobs.hpp"
 
 #include "host/plugin_status.hpp"
+#include "os_error.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -69,7 +70,7 @@ std::string pread_all(int fd, uint8_t *dest, uint64_t n, uint64_t offset) {
     if (got < 0 && errno == EINTR)
       continue;
     if (got < 0)
-      return std::string("read failed: ") + std::strerror(errno);
+      return "read failed: " + os_reason(errno);
     if (got == 0)
       return "read failed: the file shrank while being read";
     dest += got;
