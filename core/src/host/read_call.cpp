@@ -76,8 +76,7 @@ public:
     c_.emit_metadata = &metadata_cb;
     c_.progress = &progress_cb;
     option_text_ = resolve_options(fmt.format->info, o.format_options, /*save=*/false, file_);
-    for (const auto &[k, v] : option_text_)
-      options_.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+    options_ = c_options(option_text_);
     c_.options = options_.empty() ? nullptr : options_.data();
     c_.option_count = options_.size();
     c_.threads = decode_threads(o.threads);

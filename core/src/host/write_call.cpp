@@ -66,8 +66,7 @@ void build_request(WriteRequest &r, const FlatParams &params, const SaveOptions 
     r.values.push_back({{k.data(), k.size()}, r.arena.make(v)});
   }
   r.option_text = std::move(options);
-  for (const auto &[k, v] : r.option_text)
-    r.options.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+  r.options = c_options(r.option_text);
   r.c.struct_size = sizeof(wio_write_request);
   // ABI-1 writers learn of 64-bit records only from the flag.
   const bool zip64 = std::any_of(r.option_text.begin(), r.option_text.end(), [](const auto &kv) {
