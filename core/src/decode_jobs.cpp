@@ -1,6 +1,7 @@
 #include "decode_jobs.hpp"
 
-#include "plugin_call.hpp"
+#include "host/plugin_status.hpp"
+#include "os_error.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -69,7 +70,7 @@ std::string pread_all(int fd, uint8_t *dest, uint64_t n, uint64_t offset) {
     if (got < 0 && errno == EINTR)
       continue;
     if (got < 0)
-      return std::string("read failed: ") + std::strerror(errno);
+      return "read failed: " + os_reason(errno);
     if (got == 0)
       return "read failed: the file shrank while being read";
     dest += got;
@@ -125,6 +126,7 @@ int32_t run_part(const DecodeJob &d, const Part &p, const DecodeInput &in, char 
   try {
     st = in.format->decode(&r, error, error_size);
   } catch (...) { // a C++ plugin that let an exception escape
+    st = status_for(std::current_exception());
     std::snprintf(error, error_size, "the plugin's decode threw an exception");
   }
   if (in.release_source) {

@@ -1,5 +1,6 @@
 #include "file_sink.hpp"
 
+#include "host/plugin_status.hpp"
 #include "os_error.hpp"
 
 #include <weightio/error.hpp>
@@ -234,14 +235,9 @@ template <class F> int32_t SinkAdapter::guarded(F &&f) noexcept {
     return WIO_ERR_IO; // a plugin that ignores a failure gets it again
   try {
     return f();
-  } catch (const Error &e) {
-    error_ = std::current_exception();
-    return e.code() == ErrorCode::Cancelled ? WIO_ERR_CANCELLED
-           : e.code() == ErrorCode::Io      ? WIO_ERR_IO
-                                            : WIO_ERR_INTERNAL;
   } catch (...) {
     error_ = std::current_exception();
-    return WIO_ERR_INTERNAL;
+    return status_for(error_);
   }
 }
 

@@ -88,6 +88,14 @@ std::string validate_option_text(const wio_option_decl &d, const char *text) {
   return canonical_option(option_from_decl(d), text, canonical);
 }
 
+std::vector<wio_kv> c_options(const OptionList &options) {
+  std::vector<wio_kv> out;
+  out.reserve(options.size());
+  for (const auto &[k, v] : options)
+    out.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+  return out;
+}
+
 std::string describe_options(const FormatInfo &format, bool save) {
   std::string out;
   for (const auto &o : format.options) {

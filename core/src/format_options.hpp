@@ -37,6 +37,10 @@ OptionList resolve_options(const FormatInfo &format,
                            const std::map<std::string, std::string> &given, bool save,
                            const std::string &file);
 
+// The C view of `options` for a read or write request: pairs pointing into
+// `options`, which must outlive it and stay unchanged.
+std::vector<wio_kv> c_options(const OptionList &options);
+
 // One line per option: "zip64 (bool, default false): ...", for messages.
 std::string describe_options(const FormatInfo &format, bool save);
 

@@ -26,7 +26,7 @@ void throw_os_error(std::string_view verb, const std::filesystem::path &file, st
                     int err) {
   throw IoError(ErrorCode::Io,
                 "cannot " + std::string(verb) + " '" + file.string() + "': " + std::string(what) +
-                    ": " + os_reason(err),
+                    (err != 0 ? ": " + os_reason(err) : std::string()),
                 file.string());
 }
 

@@ -13,8 +13,9 @@ namespace weightio::detail {
 std::string os_reason(int err) noexcept;
 
 // Throws IoError(ErrorCode::Io) naming `file`, e.g. verb "save", what
-// "write failed".
+// "write failed". With err 0 (no OS call failed, e.g. "the index is not a
+// regular file") the message ends at `what`.
 [[noreturn]] void throw_os_error(std::string_view verb, const std::filesystem::path &file,
-                                 std::string_view what, int err);
+                                 std::string_view what, int err = 0);
 
 } // namespace weightio::detail

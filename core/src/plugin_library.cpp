@@ -5,8 +5,6 @@
 
 #include "log_internal.hpp"
 
-#include <weightio/error.hpp>
-
 #include <boost/dll/shared_library.hpp>
 
 namespace weightio::detail {
@@ -14,7 +12,7 @@ namespace weightio::detail {
 namespace {
 
 [[noreturn]] void plugin_fail(const std::filesystem::path &file, const std::string &why) {
-  throw PluginError(ErrorCode::Plugin, "plugin '" + file.string() + "': " + why, file.string());
+  throw PluginLoadError(file, why);
 }
 
 // The fields added in ABI 2, where struct_size holds them.
@@ -68,6 +66,10 @@ FormatInfo describe(const wio_format &f, const std::string &who) {
 }
 
 } // namespace
+
+PluginLoadError::PluginLoadError(const std::filesystem::path &file, std::string reason)
+    : PluginError(ErrorCode::Plugin, "plugin '" + file.string() + "': " + reason, file.string()),
+      reason_(std::move(reason)) {}
 
 std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path &file,
                                                    bool bundled) {

@@ -2,6 +2,7 @@
 // descriptor, and what `weightio plugins` shows about it.
 #pragma once
 
+#include <weightio/error.hpp>
 #include <weightio/plugin_abi.h>
 #include <weightio/registry.hpp>
 
@@ -21,6 +22,17 @@ namespace weightio::detail {
 // empty string when it is usable, else the reason. Pure: no I/O.
 std::string check_descriptor(const wio_plugin *plugin);
 
+// What PluginLibrary::load throws: the message names the file ("plugin
+// '<file>': <reason>"); the reason alone is kept for failed_plugins().
+class PluginLoadError : public PluginError {
+public:
+  PluginLoadError(const std::filesystem::path &file, std::string reason);
+  const std::string &reason() const noexcept { return reason_; }
+
+private:
+  std::string reason_;
+};
+
 struct LoadedFormat {
   const wio_format *c = nullptr;
   FormatInfo info;
@@ -28,8 +40,8 @@ struct LoadedFormat {
 
 class PluginLibrary {
 public:
-  // Loads (RTLD_NOW | RTLD_LOCAL) and checks. Throws PluginError naming the
-  // file and the reason. Callers serialise calls (the registry's mutex).
+  // Loads (RTLD_NOW | RTLD_LOCAL) and checks. Throws PluginLoadError naming
+  // the file and the reason. Callers serialise calls (the registry's mutex).
   static std::shared_ptr<PluginLibrary> load(const std::filesystem::path &file,
                                              bool bundled = false);
   // Calls the plugin's shutdown, then unloads: only once nothing it produced

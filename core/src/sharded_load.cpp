@@ -5,6 +5,7 @@
 #include "checkpoint_name.hpp"
 #include "commit_record.hpp"
 #include "log_internal.hpp"
+#include "os_error.hpp"
 #include "registry_internal.hpp"
 #include "set_work.hpp"
 #include "shard_index.hpp"
@@ -21,7 +22,6 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -36,13 +36,6 @@ constexpr size_t kMaxLoadThreads = 8;
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-[[noreturn]] void io_fail(const fs::path &file, const std::string &why, int err = 0) {
-  throw IoError(ErrorCode::Io,
-                "cannot load '" + file.string() + "': " + why +
-                    (err ? std::string(": ") + std::strerror(err) : std::string()),
-                file.string());
 }
 
 std::string quoted_list(const std::vector<std::string> &names) {
@@ -115,7 +108,7 @@ fs::path resolve_folder(const fs::path &dir) {
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
   if (ec)
-    io_fail(dir, "cannot list the folder", ec.value());
+    throw_os_error("load", dir, "cannot list the folder", ec.value());
   for (const auto &e : it) {
     const std::string name = e.path().filename().string();
     if (name[0] == '.') {
@@ -144,8 +137,9 @@ fs::path resolve_folder(const fs::path &dir) {
   if (indexes.size() == 1)
     return dir / indexes[0];
   if (indexes.size() > 1)
-    io_fail(dir, "the folder holds several checkpoint indexes (" + quoted_list(indexes) +
-                     "); name the one to load");
+    throw_os_error("load", dir,
+                   "the folder holds several checkpoint indexes (" + quoted_list(indexes) +
+                       "); name the one to load");
   if (pending_sets.size() == 1)
     return dir / pending_sets[0]; // a complete new set, about to replace the files seen
   if (weights.size() == 1)
@@ -154,9 +148,10 @@ fs::path resolve_folder(const fs::path &dir) {
     if (auto first = one_self_described_set(dir, weights))
       return dir / *first;
   if (weights.empty())
-    io_fail(dir, "the folder holds no *.index.json and no weights file", ENOENT);
-  io_fail(dir, "the folder holds no *.index.json and several weights files (" +
-                   quoted_list(weights) + "); name the one to load");
+    throw_os_error("load", dir, "the folder holds no *.index.json and no weights file", ENOENT);
+  throw_os_error("load", dir,
+                 "the folder holds no *.index.json and several weights files (" +
+                     quoted_list(weights) + "); name the one to load");
 }
 
 // What a path names, once folders and interrupted saves are accounted for.
@@ -223,12 +218,12 @@ std::string read_index_text(const fs::path &p, const fs::path &shown, uint64_t l
   const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
-    io_fail(shown, "cannot open the index", err);
+    throw_os_error("load", shown, "cannot open the index", err);
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    io_fail(shown, "the index is not a regular file");
+    throw_os_error("load", shown, "the index is not a regular file");
   }
   if (limit != 0 && static_cast<uint64_t>(st.st_size) > limit) {
     ::close(fd);
@@ -247,7 +242,7 @@ std::string read_index_text(const fs::path &p, const fs::path &shown, uint64_t l
     if (n < 0) {
       const int err = errno;
       ::close(fd);
-      io_fail(shown, "cannot read the index", err);
+      throw_os_error("load", shown, "cannot read the index", err);
     }
     if (n == 0)
       break;

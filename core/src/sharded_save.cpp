@@ -3,6 +3,7 @@
 #include "checkpoint_name.hpp"
 #include "commit_record.hpp"
 #include "log_internal.hpp"
+#include "os_error.hpp"
 #include "registry_internal.hpp"
 #include "set_work.hpp"
 #include "shard_index.hpp"
@@ -18,7 +19,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <random>
 #include <set>
 
@@ -37,13 +37,6 @@ void step(const std::string &what) {
     h(what.c_str());
 }
 
-[[noreturn]] void io_fail(const fs::path &file, const std::string &what, int err) {
-  throw IoError(ErrorCode::Io,
-                "cannot save '" + file.string() + "': " + what +
-                    (err ? std::string(": ") + std::strerror(err) : std::string()),
-                file.string());
-}
-
 bool exists_lstat(const fs::path &p, struct stat *out = nullptr) {
   struct stat st {};
   const bool ok = ::lstat(p.c_str(), &st) == 0;
@@ -56,13 +49,13 @@ void fsync_dir(const fs::path &dir, const fs::path &shown) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
-    io_fail(shown, "cannot open the folder to fsync it", err);
+    throw_os_error("save", shown, "cannot open the folder to fsync it", err);
   }
   const int rc = ::fsync(fd);
   const int err = errno;
   ::close(fd);
   if (rc != 0)
-    io_fail(shown, "fsync of the folder failed", err);
+    throw_os_error("save", shown, "fsync of the folder failed", err);
 }
 
 // A new file (never an existing name, never through a symlink) holding `text`.
@@ -71,7 +64,7 @@ void write_new_file(const fs::path &p, const std::string &text, bool durable,
   const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (fd < 0) {
     const int err = errno;
-    io_fail(shown, "cannot create '" + p.string() + "'", err);
+    throw_os_error("save", shown, "cannot create '" + p.string() + "'", err);
   }
   size_t done = 0;
   while (done < text.size()) {
@@ -82,7 +75,7 @@ void write_new_file(const fs::path &p, const std::string &text, bool durable,
       const int err = errno;
       ::close(fd);
       ::unlink(p.c_str());
-      io_fail(shown, "cannot write '" + p.string() + "'", err);
+      throw_os_error("save", shown, "cannot write '" + p.string() + "'", err);
     }
     done += static_cast<size_t>(n);
   }
@@ -90,7 +83,7 @@ void write_new_file(const fs::path &p, const std::string &text, bool durable,
     const int err = errno;
     ::close(fd);
     ::unlink(p.c_str());
-    io_fail(shown, "fsync of '" + p.string() + "' failed", err);
+    throw_os_error("save", shown, "fsync of '" + p.string() + "' failed", err);
   }
   ::close(fd);
 }
@@ -117,7 +110,7 @@ public:
       fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
       if (fd_ < 0) {
         const int err = errno;
-        io_fail(shown, "cannot open the lock file '" + path_.string() + "'", err);
+        throw_os_error("save", shown, "cannot open the lock file '" + path_.string() + "'", err);
       }
       struct flock l {};
       l.l_type = F_WRLCK;
@@ -126,7 +119,7 @@ public:
         if (errno != EINTR) {
           const int err = errno;
           ::close(fd_);
-          io_fail(shown, "cannot lock '" + path_.string() + "'", err);
+          throw_os_error("save", shown, "cannot lock '" + path_.string() + "'", err);
         }
       }
       struct stat by_fd {
@@ -155,26 +148,29 @@ void apply(const CheckpointName &name, const CommitRecord &r, bool durable, cons
   for (const auto &[staged, final] : r.renames) {
     if (::rename((name.dir / staged).c_str(), (name.dir / final).c_str()) != 0 && errno != ENOENT) {
       const int err = errno;
-      io_fail(shown,
-              "cannot rename '" + staged + "' to '" + final +
-                  "' (the commit is recorded: loads see the new checkpoint, and the next save "
-                  "of it completes the commit)",
-              err);
+      throw_os_error(
+          "save", shown,
+          "cannot rename '" + staged + "' to '" + final +
+              "' (the commit is recorded: loads see the new checkpoint, and the next save "
+              "of it completes the commit)",
+          err);
     }
     step("renamed " + final);
   }
   if (durable)
     fsync_dir(name.dir, shown);
   for (const auto &f : r.removes)
-    if (::unlink((name.dir / f).c_str()) != 0 && errno != ENOENT)
+    if (::unlink((name.dir / f).c_str()) != 0 && errno != ENOENT) {
+      const int err = errno;
       log()->warn("'{}': cannot remove '{}' of the previous checkpoint: {}", shown.string(), f,
-                  std::strerror(errno));
+                  os_reason(err));
+    }
   step("removed");
   if (durable)
     fsync_dir(name.dir, shown);
   if (::unlink((name.dir / name.record()).c_str()) != 0 && errno != ENOENT) {
     const int err = errno;
-    io_fail(shown, "cannot remove the commit record", err);
+    throw_os_error("save", shown, "cannot remove the commit record", err);
   }
   if (durable)
     fsync_dir(name.dir, shown);
@@ -190,8 +186,9 @@ void recover(const CheckpointName &name, bool durable, const fs::path &shown) {
       log()->info("completing the interrupted sharded save recorded in '{}'", record.string());
       apply(name, *r, durable, shown);
     } else if (::unlink(record.c_str()) != 0 && errno != ENOENT) {
+      const int err = errno;
       log()->warn("cannot remove the untrusted commit record '{}': {}", record.string(),
-                  std::strerror(errno));
+                  os_reason(err));
     }
   }
   DIR *d = ::opendir(name.dir.c_str());
@@ -312,11 +309,11 @@ bool has_sharded_state(const fs::path &path, const std::string &format) {
 void save_sharded(const fs::path &path, const FlatParams &params, const SaveOptions &o) {
   const CheckpointName name = CheckpointName::from_weights_path(path);
   if (name.base.empty() || name.single() == "." || name.single() == "..")
-    io_fail(path, "the path names a folder, not a file", EISDIR);
+    throw_os_error("save", path, "the path names a folder, not a file", EISDIR);
   struct stat dst {};
   if (::stat(name.dir.c_str(), &dst) != 0) {
     const int err = errno;
-    io_fail(path, "folder '" + name.dir.string() + "'", err);
+    throw_os_error("save", path, "folder '" + name.dir.string() + "'", err);
   }
   const FormatInfo &info = resolve_format(path, o.format, Need::Write).format->info;
   const std::string format = info.name;
@@ -427,7 +424,7 @@ void save_sharded(const fs::path &path, const FlatParams &params, const SaveOpti
     write_new_file(name.dir / staged_record, record.to_json(), o.durable, path);
     if (::rename((name.dir / staged_record).c_str(), (name.dir / name.record()).c_str()) != 0) {
       const int err = errno;
-      io_fail(path, "cannot write the commit record", err);
+      throw_os_error("save", path, "cannot write the commit record", err);
     }
     recorded = true;
     if (o.durable)

@@ -1,4 +1,6 @@
-#include "plugin_call.hpp"
+#include "host/plugin_status.hpp"
+
+#include <weightio/error.hpp>
 
 #include <cstring>
 
@@ -29,6 +31,27 @@ void throw_plugin_status(int32_t status, const char *message, std::exception_ptr
   default:
     throw PluginError(ErrorCode::Plugin,
                       text + " (unknown status code " + std::to_string(status) + ")", file);
+  }
+}
+
+int32_t status_for(const std::exception_ptr &e) noexcept {
+  if (!e)
+    return WIO_OK;
+  try {
+    std::rethrow_exception(e);
+  } catch (const Error &err) {
+    switch (err.code()) {
+    case ErrorCode::Cancelled:
+      return WIO_ERR_CANCELLED;
+    case ErrorCode::Io:
+      return WIO_ERR_IO;
+    case ErrorCode::InvalidFile:
+      return WIO_ERR_INVALID_FILE;
+    default:
+      return WIO_ERR_INTERNAL;
+    }
+  } catch (...) {
+    return WIO_ERR_INTERNAL;
   }
 }
 
