@@ -1,6 +1,6 @@
 """Issue 11 point 7 gate: save medians of two builds (e.g. main at 7e9ffc7, before, and now,
 after), interleaved in one run, with numpy.savez and a plain write() as
-references. Usage: gate.py BEFORE_BENCH AFTER_BENCH DATA OUT RUNS ROUNDS"""
+references. Usage: save_gate.py BEFORE_BENCH AFTER_BENCH DATA OUT RUNS ROUNDS"""
 import json, statistics, subprocess, sys, os
 before, after, data, out, runs, rounds = sys.argv[1:7]
 runs, rounds = int(runs), int(rounds)
