@@ -52,16 +52,6 @@ std::vector<Part> split(const std::vector<DecodeJob> &jobs) {
   return parts;
 }
 
-// Gives the pages of [p, p + n) that lie wholly inside it back to the
-// kernel: the file's pages stay in the page cache, out of this process.
-void release(const uint8_t *p, uint64_t n) {
-  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const uintptr_t a = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
-  const uintptr_t b = (reinterpret_cast<uintptr_t>(p) + n) & ~(page - 1);
-  if (b > a)
-    ::madvise(reinterpret_cast<void *>(a), b - a, MADV_DONTNEED); // a hint: failure is harmless
-}
-
 // Reads n bytes at `offset` into dest; returns an error text or "".
 std::string pread_all(int fd, uint8_t *dest, uint64_t n, uint64_t offset) {
   while (n > 0) {
@@ -131,10 +121,10 @@ int32_t run_part(const DecodeJob &d, const Part &p, const DecodeInput &in, char 
   }
   if (in.release_source) {
     if (d.unit_bytes == 0 || d.kind == JobKind::Check)
-      release(in.data + d.offset, d.source_size);
+      release_pages(in.data + d.offset, d.source_size);
     else
-      release(in.data + d.offset + p.first_unit * d.source_unit_bytes,
-              p.unit_count * d.source_unit_bytes);
+      release_pages(in.data + d.offset + p.first_unit * d.source_unit_bytes,
+                    p.unit_count * d.source_unit_bytes);
   }
   return st;
 }
@@ -146,6 +136,14 @@ unsigned decode_threads(unsigned requested) {
     return requested;
   const unsigned hw = std::thread::hardware_concurrency();
   return std::clamp(hw == 0 ? 1u : hw, 1u, 8u);
+}
+
+void release_pages(const uint8_t *p, uint64_t n) {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t a = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
+  const uintptr_t b = (reinterpret_cast<uintptr_t>(p) + n) & ~(page - 1);
+  if (b > a)
+    ::madvise(reinterpret_cast<void *>(a), b - a, MADV_DONTNEED); // a hint: failure is harmless
 }
 
 DecodeFailure run_decodes(const std::vector<DecodeJob> &jobs, const DecodeInput &in,

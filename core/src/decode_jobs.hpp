@@ -63,6 +63,11 @@ struct DecodeInput {
 DecodeFailure run_decodes(const std::vector<DecodeJob> &jobs, const DecodeInput &in,
                           unsigned threads, const std::function<void(size_t)> &on_ready = {});
 
+// Gives the pages that lie wholly inside [p, p + n) of a read-only file
+// mapping back to the kernel (MADV_DONTNEED, a hint: failure is harmless).
+// The bytes stay readable: a later read faults them in from the page cache.
+void release_pages(const uint8_t *p, uint64_t n);
+
 // The number of threads LoadOptions::threads asks for (0 = cores, at most 8).
 unsigned decode_threads(unsigned requested);
 

@@ -16,9 +16,6 @@
 #include <mutex>
 #include <unordered_map>
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 namespace weightio::detail {
 
 namespace {
@@ -594,16 +591,10 @@ private:
   // mapping's pages loses nothing: a later read faults them back in from
   // the page cache. Buffers (read_into_memory) are left alone.
   void release_header(uint64_t done) {
-    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-    if (!in_.mapped || emitted_any_ || done <= released_ ||
-        reinterpret_cast<uintptr_t>(in_.data) % page != 0)
+    if (!in_.mapped || emitted_any_ || done <= released_)
       return;
-    const uint64_t from = (released_ + page - 1) / page * page;
-    const uint64_t to = std::min(done, in_.size) / page * page;
-    if (to > from)
-      (void)::madvise(const_cast<uint8_t *>(in_.data) + from, static_cast<size_t>(to - from),
-                      MADV_DONTNEED);
-    released_ = std::max(released_, to);
+    released_ = std::min(done, in_.size);
+    release_pages(in_.data, released_);
   }
 
   struct Block {
@@ -630,7 +621,7 @@ private:
   std::vector<std::shared_ptr<void>> kept_; // sources of pending copies
   bool cancelled_ = false;
   bool emitted_any_ = false;
-  uint64_t released_ = 0; // input bytes whose pages release_header dropped
+  uint64_t released_ = 0; // input bytes release_header has let go of
   // The ready callback's tensors, and its first exception.
   std::vector<std::pair<std::string, Tensor>> ready_;
   std::mutex ready_mutex_;
