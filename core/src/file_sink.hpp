@@ -64,7 +64,8 @@ protected:
 // flush() gives back what was not used.
 // Threads: writev/pwrite/expect/flush from one thread at a time (the ABI's
 // rule for plugins); the writer thread touches only the file and the slots
-// handed to it. Memory: at most kSlots * kSlotBytes, allocated as needed.
+// handed to it. Memory: at most kSlots * kSlotBytes, allocated as needed from
+// the buffer pool (buffer_pool.hpp), which keeps them for the next save.
 class FileSink final : public OutputSink {
 public:
   static constexpr size_t kSlotBytes = size_t{2} << 20;
@@ -111,8 +112,8 @@ private:
   std::filesystem::path path_;
   bool write_behind_;
   PwriteFn pwrite_fn_;
-  uint64_t reserved_ = 0; // bytes allocated by expect()
-  std::unique_ptr<char[]> slots_[kSlots];
+  uint64_t reserved_ = 0;               // bytes allocated by expect()
+  std::shared_ptr<void> slots_[kSlots]; // from the buffer pool, which keeps them for the next save
 
   // The calling thread's own.
   size_t fill_ = 0;            // bytes in the slot being filled
