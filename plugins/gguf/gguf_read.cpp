@@ -25,6 +25,10 @@ namespace weightio::gguf {
 
 namespace {
 
+// Marks a decode tag as a big-endian plain tensor's byte swap; the rest of
+// the tag is the ggml type id (dequantization tags are the id alone).
+constexpr uint64_t kSwapTag = uint64_t{1} << 32;
+
 int32_t wio_type(ValueType t) {
   switch (t) {
   case ValueType::UINT8:
@@ -168,6 +172,7 @@ void read_gguf(const wio_read_request &r) {
   }
   check_limits(file, ctx.limits());
   const std::optional<ggml::OutType> dequantize = dequantize_to(ctx);
+  const bool defer = ctx.has_v2() && (r.flags & WIO_READ_DEFER) != 0;
 
   for (const KeyValue &kv : file.metadata) {
     ValueStore store;
@@ -216,8 +221,19 @@ void read_gguf(const wio_read_request &r) {
         if (!ctx.wants(t.name))
           continue;
         void *buf = ctx.alloc(t.nbytes, 64, t.name);
-        copy_as_little_endian(type, file.byte_order, ctx.data() + offset, t.nbytes, buf);
-        out = sdk::buffer_tensor(dtype, t.name, shape.data(), ndim, buf, t.nbytes);
+        if (defer) {
+          // The host's threads swap it, split by element like any copy.
+          out = sdk::mapped_tensor(dtype, t.name, shape.data(), ndim, offset, t.nbytes);
+          out.storage = WIO_STORAGE_DECODE;
+          out.buffer = buf;
+          out.source_size = t.nbytes;
+          out.decode_tag = kSwapTag | ggml::id_of(type.type);
+          out.unit_bytes = type.block_bytes;
+          out.source_unit_bytes = type.block_bytes;
+        } else {
+          copy_as_little_endian(type, file.byte_order, ctx.data() + offset, t.nbytes, buf);
+          out = sdk::buffer_tensor(dtype, t.name, shape.data(), ndim, buf, t.nbytes);
+        }
       } else {
         out = sdk::mapped_tensor(dtype, t.name, shape.data(), ndim, offset, t.nbytes);
       }
@@ -226,6 +242,21 @@ void read_gguf(const wio_read_request &r) {
     }
     ctx.emit(out);
   }
+}
+
+// A part of a big-endian file's plain tensor, byte-swapped into dest.
+void swap_part(const wio_decode_request &r) {
+  const ggml::TypeInfo *type = ggml::find_type(static_cast<uint32_t>(r.decode_tag & ~kSwapTag));
+  const uint64_t start = r.first_unit * r.source_unit_bytes;
+  // The host checked that the whole source lies in the input; the part must
+  // lie in the source and be whole elements.
+  if (type == nullptr || r.source_unit_bytes != type->block_bytes ||
+      r.dest_size % type->block_bytes != 0 || start > r.source_size ||
+      r.dest_size > r.source_size - start || r.offset > r.size || r.source_size > r.size - r.offset)
+    sdk::fail(WIO_ERR_INTERNAL, "decode of " + sdk::quoted(sdk::view(r.name)) +
+                                    ": the part asked for is outside the tensor");
+  copy_as_little_endian(*type, common::ByteOrder::big, r.data + r.offset + start, r.dest_size,
+                        r.dest);
 }
 
 } // namespace
@@ -237,6 +268,8 @@ int32_t read_file(const wio_read_request *request, char *error, size_t error_siz
 int32_t decode_tensor(const wio_decode_request *request, char *error, size_t error_size) {
   return sdk::guard(error, error_size, [&] {
     const wio_decode_request &r = *request;
+    if ((r.decode_tag & kSwapTag) != 0)
+      return swap_part(r);
     const ggml::TypeInfo *type = ggml::find_type(static_cast<uint32_t>(r.decode_tag));
     if (type == nullptr || !type->dequantizable)
       sdk::fail(WIO_ERR_INTERNAL, "decode of " + sdk::quoted(sdk::view(r.name)) +

@@ -259,6 +259,71 @@ TEST(GgufPlugin, BigEndianFileLoadsLittleEndianAndSavesAsTheLittleEndianFile) {
   EXPECT_EQ(written[4], 3); // little-endian version field
 }
 
+// A big-endian GGUF file made here byte by byte (the layout of gguf-py's
+// big-endian writer: every header field and plain element big-endian), with
+// tensors large enough that the host splits their byte swap into parts.
+std::vector<uint8_t> big_endian_gguf(const std::vector<uint32_t> &f32_bits,
+                                     const std::vector<uint16_t> &i16) {
+  std::vector<uint8_t> out{'G', 'G', 'U', 'F'};
+  auto be = [&](uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i)
+      out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  be(3, 4); // version
+  be(2, 8); // tensors
+  be(0, 8); // metadata entries
+  uint64_t offset = 0;
+  auto info = [&](const std::string &name, uint64_t n, uint32_t ggml_type, uint64_t bytes) {
+    be(name.size(), 8);
+    out.insert(out.end(), name.begin(), name.end());
+    be(1, 4); // one dimension
+    be(n, 8);
+    be(ggml_type, 4);
+    be(offset, 8);
+    offset += (bytes + 31) / 32 * 32;
+  };
+  info("big.f32", f32_bits.size(), 0, f32_bits.size() * 4); // GGML_TYPE_F32
+  info("big.i16", i16.size(), 25, i16.size() * 2);          // GGML_TYPE_I16
+  out.resize((out.size() + 31) / 32 * 32, 0);
+  for (uint32_t v : f32_bits)
+    be(v, 4);
+  out.resize((out.size() + 31) / 32 * 32, 0);
+  for (uint16_t v : i16)
+    be(v, 2);
+  return out;
+}
+
+TEST(GgufPlugin, BigEndianTensorsSplitAcrossThreadsLoadTheValuesWritten) {
+  // 6 MiB and 5 MiB: over the host's 4 MiB part, so the swaps are split.
+  std::vector<uint32_t> f32_bits(3 << 19);
+  for (size_t i = 0; i < f32_bits.size(); ++i)
+    f32_bits[i] = std::bit_cast<uint32_t>(static_cast<float>(i) * 0.5f - 1000.0f);
+  std::vector<uint16_t> i16((5 << 20) / 2 + 3);
+  for (size_t i = 0; i < i16.size(); ++i)
+    i16[i] = static_cast<uint16_t>(i * 40503u);
+  wtest::TempDir dir;
+  const auto path = dir / "be.gguf";
+  const auto bytes = big_endian_gguf(f32_bits, i16);
+  wtest::write_bytes(path, bytes);
+  for (unsigned threads : {1u, 2u, 8u}) {
+    SCOPED_TRACE(threads);
+    weightio::LoadOptions lo;
+    lo.threads = threads;
+    for (bool read_in : {false, true}) {
+      lo.read_into_memory = read_in;
+      const weightio::Weights w = weightio::load_weights(path, lo);
+      const weightio::Tensor &f = w.at("big.f32");
+      ASSERT_EQ(f.dtype(), weightio::DType::F32);
+      ASSERT_EQ(f.nbytes(), f32_bits.size() * 4);
+      EXPECT_EQ(std::memcmp(f.data(), f32_bits.data(), f.nbytes()), 0);
+      const weightio::Tensor &s = w.at("big.i16");
+      ASSERT_EQ(s.dtype(), weightio::DType::I16);
+      ASSERT_EQ(s.nbytes(), i16.size() * 2);
+      EXPECT_EQ(std::memcmp(s.data(), i16.data(), s.nbytes()), 0);
+    }
+  }
+}
+
 weightio::SaveOptions gguf_save() {
   weightio::SaveOptions so;
   so.format = "gguf";
