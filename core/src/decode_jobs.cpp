@@ -32,7 +32,7 @@ struct Part {
 uint64_t unit_of(const DecodeJob &d) {
   if (d.kind == JobKind::Copy || d.kind == JobKind::Pread)
     return 1;
-  return d.kind == JobKind::Check ? 0 : d.unit_bytes;
+  return d.kind == JobKind::Check && !d.split_check ? 0 : d.unit_bytes;
 }
 
 std::vector<Part> split(const std::vector<DecodeJob> &jobs) {
@@ -70,9 +70,63 @@ std::string pread_all(int fd, uint8_t *dest, uint64_t n, uint64_t offset) {
   return {};
 }
 
+// The format's decode call for a Decode or Check job: a part, or (part
+// NULL) the last call of a split check, which gets every part's result.
+int32_t call_decode(const DecodeJob &d, const Part *p, wio_check_part *check,
+                    const wio_check_part *all, size_t all_count, const DecodeInput &in, char *error,
+                    size_t error_size) {
+  const uint64_t unit = unit_of(d);
+  wio_decode_request r{};
+  r.struct_size = sizeof r;
+  r.data = in.data;
+  r.size = in.size;
+  r.dtype = d.dtype;
+  r.ndim = static_cast<uint32_t>(d.shape.size());
+  r.shape = d.shape.data();
+  r.name = {d.name.data(), d.name.size()};
+  r.block_type = {d.block_type.data(), d.block_type.size()};
+  r.offset = d.offset;
+  r.source_size = d.source_size;
+  r.decode_tag = d.tag;
+  r.nbytes = d.nbytes;
+  r.unit_bytes = d.unit_bytes;
+  r.source_unit_bytes = d.source_unit_bytes;
+  if (p != nullptr) {
+    r.first_unit = p->first_unit;
+    r.unit_count = p->unit_count;
+    if (d.kind == JobKind::Decode) {
+      r.dest = static_cast<uint8_t *>(d.dest) + (unit == 0 ? 0 : p->first_unit * unit);
+      r.dest_size = unit == 0 ? d.nbytes : p->unit_count * unit;
+    }
+  } else { // the last call of a split check: the whole tensor, no bytes
+    r.first_unit = 0;
+    r.unit_count = unit == 0 ? 1 : d.nbytes / unit;
+  }
+  r.options = in.options;
+  r.option_count = in.option_count;
+  r.check_part = check;
+  r.check_parts = all;
+  r.check_part_count = all_count;
+  int32_t st = WIO_ERR_INTERNAL;
+  try {
+    st = in.format->decode(&r, error, error_size);
+  } catch (...) { // a C++ plugin that let an exception escape
+    st = status_for(std::current_exception());
+    std::snprintf(error, error_size, "the plugin's decode threw an exception");
+  }
+  if (in.release_source && p != nullptr) {
+    if (unit == 0)
+      release_pages(in.data + d.offset, d.source_size);
+    else
+      release_pages(in.data + d.offset + p->first_unit * d.source_unit_bytes,
+                    p->unit_count * d.source_unit_bytes);
+  }
+  return st;
+}
+
 // Runs one part; returns its status and writes a message into `error`.
-int32_t run_part(const DecodeJob &d, const Part &p, const DecodeInput &in, char *error,
-                 size_t error_size) {
+int32_t run_part(const DecodeJob &d, const Part &p, wio_check_part *check, const DecodeInput &in,
+                 char *error, size_t error_size) {
   const uint64_t unit = unit_of(d);
   const uint64_t at = unit == 0 ? 0 : p.first_unit * unit;
   const uint64_t bytes = unit == 0 ? d.nbytes : p.unit_count * unit;
@@ -89,44 +143,12 @@ int32_t run_part(const DecodeJob &d, const Part &p, const DecodeInput &in, char 
     std::snprintf(error, error_size, "%s", e.c_str());
     return WIO_ERR_IO;
   }
-  wio_decode_request r{};
-  r.struct_size = sizeof r;
-  r.data = in.data;
-  r.size = in.size;
-  r.dtype = d.dtype;
-  r.ndim = static_cast<uint32_t>(d.shape.size());
-  r.shape = d.shape.data();
-  r.name = {d.name.data(), d.name.size()};
-  r.block_type = {d.block_type.data(), d.block_type.size()};
-  r.offset = d.offset;
-  r.source_size = d.source_size;
-  r.decode_tag = d.tag;
-  r.nbytes = d.nbytes;
-  r.unit_bytes = d.unit_bytes;
-  r.source_unit_bytes = d.source_unit_bytes;
-  r.first_unit = p.first_unit;
-  r.unit_count = p.unit_count;
-  if (d.kind == JobKind::Decode) {
-    r.dest = static_cast<uint8_t *>(d.dest) + at;
-    r.dest_size = bytes;
+  if (check != nullptr) {
+    check->first_unit = p.first_unit;
+    check->unit_count = p.unit_count;
+    check->result = 0;
   }
-  r.options = in.options;
-  r.option_count = in.option_count;
-  int32_t st = WIO_ERR_INTERNAL;
-  try {
-    st = in.format->decode(&r, error, error_size);
-  } catch (...) { // a C++ plugin that let an exception escape
-    st = status_for(std::current_exception());
-    std::snprintf(error, error_size, "the plugin's decode threw an exception");
-  }
-  if (in.release_source) {
-    if (d.unit_bytes == 0 || d.kind == JobKind::Check)
-      release_pages(in.data + d.offset, d.source_size);
-    else
-      release_pages(in.data + d.offset + p.first_unit * d.source_unit_bytes,
-                    p.unit_count * d.source_unit_bytes);
-  }
-  return st;
+  return call_decode(d, &p, check, nullptr, 0, in, error, error_size);
 }
 
 } // namespace
@@ -166,6 +188,26 @@ DecodeFailure run_decodes(const std::vector<DecodeJob> &jobs, const DecodeInput 
       if (jobs[p.job].tensor != SIZE_MAX)
         ++pending[jobs[p.job].tensor];
 
+  // Split checks: every part's result, and per job its first part and the
+  // parts still to run; the thread that finishes a job's last part makes
+  // the combining call.
+  std::vector<wio_check_part> checks;
+  std::vector<size_t> first_part(jobs.size(), SIZE_MAX), part_count(jobs.size(), 0);
+  std::unique_ptr<std::atomic<uint64_t>[]> unchecked(new std::atomic<uint64_t>[jobs.size()]);
+  for (size_t j = 0; j < jobs.size(); ++j)
+    unchecked[j] = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const size_t j = parts[i].job;
+    if (!jobs[j].split_check || (jobs[j].kind != JobKind::Check && jobs[j].kind != JobKind::Decode))
+      continue;
+    if (first_part[j] == SIZE_MAX)
+      first_part[j] = i;
+    ++part_count[j];
+    ++unchecked[j];
+  }
+  if (std::any_of(first_part.begin(), first_part.end(), [](size_t f) { return f != SIZE_MAX; }))
+    checks.resize(parts.size());
+
   std::atomic<size_t> next{0};
   // The earliest failed part so far: parts after it need not run, and the
   // error reported is the earliest part's, whatever the thread count.
@@ -173,31 +215,54 @@ DecodeFailure run_decodes(const std::vector<DecodeJob> &jobs, const DecodeInput 
   std::mutex mutex;
   DecodeFailure failure;
 
+  // Records a failure of part i (or of its job's combining call, reported
+  // as its job's first part so that errors keep file order).
+  auto record = [&](size_t i, size_t job, int32_t st, const char *error) {
+    std::lock_guard lock(mutex);
+    if (i < first_failed.load()) {
+      first_failed = i;
+      failure.job = job;
+      failure.status = st;
+      failure.message.assign(error, ::strnlen(error, kPluginErrorSize));
+      failure.host = jobs[job].kind == JobKind::Pread;
+    }
+  };
+
   auto work = [&] {
     char error[kPluginErrorSize];
     for (size_t i = next++; i < parts.size(); i = next++) {
       const Part &p = parts[i];
-      const size_t tensor = jobs[p.job].tensor;
+      const DecodeJob &d = jobs[p.job];
+      const size_t tensor = d.tensor;
       const bool tracked = tensor != SIZE_MAX && tensor < tensors;
-      if (i > first_failed.load()) {
-        if (tracked)
-          broken[tensor] = true;
-        continue;
-      }
-      error[0] = '\0';
-      const int32_t st = run_part(jobs[p.job], p, in, error, sizeof error);
-      if (st != WIO_OK) {
-        if (tracked)
-          broken[tensor] = true;
-        std::lock_guard lock(mutex);
-        if (i < first_failed.load()) {
-          first_failed = i;
-          failure.job = p.job;
-          failure.status = st;
-          failure.message.assign(error, ::strnlen(error, sizeof error));
-          failure.host = jobs[p.job].kind == JobKind::Pread;
+      const size_t first = first_part[p.job];
+      const bool split = first != SIZE_MAX;
+      bool ok = i <= first_failed.load();
+      if (ok) {
+        error[0] = '\0';
+        const int32_t st = run_part(d, p, split ? &checks[i] : nullptr, in, error, sizeof error);
+        if (st != WIO_OK) {
+          ok = false;
+          record(i, p.job, st, error);
         }
       }
+      if (split) {
+        // A failed or skipped part leaves its job's count above zero for
+        // good: the combining call is never made.
+        if (!ok)
+          unchecked[p.job] += uint64_t{1} << 32;
+        if (--unchecked[p.job] == 0) {
+          error[0] = '\0';
+          const int32_t st = call_decode(d, nullptr, nullptr, &checks[first], part_count[p.job], in,
+                                         error, sizeof error);
+          if (st != WIO_OK) {
+            ok = false;
+            record(first, p.job, st, error);
+          }
+        }
+      }
+      if (tracked && !ok)
+        broken[tensor] = true;
       if (tracked && --pending[tensor] == 0 && !broken[tensor])
         on_ready(tensor);
     }

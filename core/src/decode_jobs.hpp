@@ -29,6 +29,9 @@ struct DecodeJob {
   std::string block_type;
   uint64_t offset = 0, source_size = 0, tag = 0, nbytes = 0;
   uint64_t unit_bytes = 0, source_unit_bytes = 0;
+  // The format's check runs in parts, then one call combines them
+  // (wio_tensor_out.split_check; Decode and Check jobs only).
+  bool split_check = false;
   void *dest = nullptr;
   const uint8_t *src = nullptr; // Copy
   int fd = -1;                  // Pread

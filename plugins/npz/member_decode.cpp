@@ -8,6 +8,8 @@
 #include <weightio/dtype_info.hpp>
 #include <weightio/plugin_sdk.hpp>
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -60,12 +62,57 @@ void convert(const MemberTag &tag, const wio_decode_request &r, const uint8_t *s
     byteswap_in_place(dest, size, swap_unit(r.dtype));
 }
 
+// Bytes of the member a part's CRC covers: its units, and the npy header
+// before them for the part that starts the data.
+uint64_t part_crc_bytes(const MemberTag &tag, const wio_check_part &p, uint64_t unit) {
+  return p.unit_count * unit + (p.first_unit == 0 ? tag.header_bytes : 0);
+}
+
+// A split check's part: the CRC-32 of its bytes, combined by finish_crc.
+void part_crc(const MemberTag &tag, const wio_decode_request &r, wio_check_part &p) {
+  const uint64_t unit = r.source_unit_bytes;
+  if (unit == 0 || p.first_unit > r.nbytes / unit || p.unit_count > r.nbytes / unit - p.first_unit)
+    outside(r);
+  const uint64_t from =
+      p.first_unit == 0 ? r.offset - tag.header_bytes : r.offset + p.first_unit * unit;
+  p.result = crc_of(r.data + from, part_crc_bytes(tag, p, unit));
+}
+
+// A split check's last call: the parts' CRCs combined into the member's,
+// which is then what the whole-member check would have computed.
+void finish_crc(const MemberTag &tag, const wio_decode_request &r) {
+  const uint64_t unit = r.source_unit_bytes;
+  uint64_t next = 0;
+  uLong crc = 0;
+  for (size_t i = 0; i < r.check_part_count; ++i) {
+    const wio_check_part &p = r.check_parts[i];
+    if (unit == 0 || p.first_unit != next || p.result > UINT32_MAX)
+      outside(r);
+    const uint64_t bytes = part_crc_bytes(tag, p, unit);
+    crc = i == 0 ? static_cast<uLong>(p.result)
+                 : crc32_combine(crc, static_cast<uLong>(p.result), static_cast<z_off_t>(bytes));
+    next += p.unit_count;
+  }
+  if (r.check_part_count == 0 || next * unit != r.nbytes)
+    outside(r);
+  if (crc != tag.crc)
+    crc_mismatch(tag.crc, static_cast<uint32_t>(crc));
+}
+
 void decode_stored(const MemberTag &tag, const wio_decode_request &r) {
   if (r.offset < tag.header_bytes || r.offset > r.size || r.nbytes > r.size - r.offset)
     outside(r);
-  // The whole member, header included, as the archive's CRC covers it; a
-  // tensor split across threads checks it once, with its first part.
-  if (r.dest == nullptr || r.first_unit == 0) {
+  // A host with split checks: each part CRCs its own bytes and the last
+  // call combines them, so one large member's CRC uses every thread.
+  const bool split = WIO_HAS_FIELD(&r, wio_decode_request, check_part_count);
+  if (split && r.check_parts != nullptr)
+    return finish_crc(tag, r);
+  if (split && r.check_part != nullptr)
+    part_crc(tag, r, *r.check_part);
+  // Otherwise the whole member, header included, as the archive's CRC
+  // covers it; a tensor split across threads checks it once, with its
+  // first part.
+  else if (r.dest == nullptr || r.first_unit == 0) {
     const uint32_t crc = crc_of(r.data + r.offset - tag.header_bytes, tag.header_bytes + r.nbytes);
     if (crc != tag.crc)
       crc_mismatch(tag.crc, crc);

@@ -133,14 +133,20 @@ private:
         sdk::mapped_tensor(h.dtype, name_, h.shape.data(), ndim(h), data_offset, h.data_nbytes);
     t.decode_tag = *bits;
     t.source_size = h.data_nbytes;
+    // The CRC splits at any byte: it runs in parts beside the copy's (or
+    // alone, for a view), and the host combines them (split_check).
     if (!tag.big_endian && !tag.transpose) {
       t.storage = WIO_STORAGE_CHECKED;
+      t.unit_bytes = 1;
+      t.source_unit_bytes = 1;
+      t.split_check = 1;
     } else {
       t.storage = WIO_STORAGE_DECODE;
       t.buffer = alloc(h.data_nbytes);
       if (!tag.transpose) {
         t.unit_bytes = element_size(h);
         t.source_unit_bytes = element_size(h);
+        t.split_check = 1;
       }
     }
     emit(t);

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -154,6 +155,45 @@ TEST(ParallelLoadConcurrency, TheFirstCorruptMemberInTheFileIsReportedAtAnyThrea
     EXPECT_EQ(expected.find("'c.npy'"), std::string::npos) << expected;
     expect_same_everywhere(path, {});
   }
+}
+
+// CRC-32 (ZIP), bit by bit: an implementation independent of the plugin's.
+uint32_t crc32_bitwise(const uint8_t *p, size_t n) {
+  uint32_t c = 0xffffffffu;
+  for (size_t i = 0; i < n; ++i) {
+    c ^= p[i];
+    for (int k = 0; k < 8; ++k)
+      c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+  }
+  return ~c;
+}
+
+// A stored member over the host's 4 MiB part is CRC'd in parts on several
+// threads and the parts combined: a healthy one loads, and a flipped byte
+// in its second part gives the CRC of the whole member as it now is.
+TEST(ParallelLoadConcurrency, LargeStoredMembersAreCheckedInPartsAsAWhole) {
+  wtest::TempDir dir;
+  const auto a = filled(1000, 1.0f), b = filled(2'500'000, 2.0f); // b: 10 MB, 3 parts
+  FlatParams p;
+  p.emplace("a", TensorView(DType::F32, {1000}, a.data()));
+  p.emplace("b", TensorView(DType::F32, {2'500'000}, b.data()));
+  const fs::path path = dir / "m.npz";
+  save_weights(path, p, {});
+  const std::string healthy = outcome(path, {});
+  EXPECT_EQ(healthy.rfind("ok", 0), 0u) << healthy;
+  expect_same_everywhere(path, {});
+
+  auto bytes = wtest::read_bytes(path);
+  const LocalMember mb = local_member(bytes, 1);
+  bytes[mb.data_offset + mb.size - 1'000'000] ^= 0x01; // in the last part
+  wtest::write_bytes(path, bytes);
+  char computed[16];
+  std::snprintf(computed, sizeof computed, "0x%08x",
+                crc32_bitwise(bytes.data() + mb.data_offset, mb.size));
+  const std::string broken = outcome(path, {});
+  EXPECT_NE(broken.find("member 'b.npy'"), std::string::npos) << broken;
+  EXPECT_NE(broken.find(std::string("the data gives ") + computed), std::string::npos) << broken;
+  expect_same_everywhere(path, {});
 }
 
 // ------------------------------------------------------------------ on_ready

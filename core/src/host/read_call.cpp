@@ -263,6 +263,8 @@ private:
       job.unit_bytes = t->unit_bytes;
       job.source_unit_bytes = t->source_unit_bytes;
     }
+    if (WIO_HAS_FIELD(t, wio_tensor_out, split_check))
+      job.split_check = t->split_check != 0;
     job.tensor = tensor;
     return job;
   }
@@ -450,6 +452,10 @@ private:
       fail("returned tensor '" + name + "' with an unknown storage kind", name);
     if (checked && !fmt_.format->info.decodes)
       fail("returned tensor '" + name + "' to check but has no decode function", name);
+    if (checked && WIO_HAS_FIELD(t, wio_tensor_out, split_check) && t->split_check != 0 &&
+        (t->unit_bytes == 0 || t->unit_bytes != t->source_unit_bytes ||
+         t->nbytes % t->unit_bytes != 0))
+      fail("returned tensor '" + name + "' whose check units do not divide it", name);
     if (t->storage == WIO_STORAGE_MAPPED || checked) {
       if (t->offset > in_.size || t->nbytes > in_.size - t->offset)
         fail("returned tensor '" + name + "' pointing outside the file", name);

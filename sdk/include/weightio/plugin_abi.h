@@ -377,6 +377,16 @@ typedef struct wio_tensor_out {
   uint64_t decode_tag;
   uint64_t unit_bytes;
   uint64_t source_unit_bytes;
+  /* Added in ABI 2 (split checks): 1 = the format's check of this tensor
+   * (a WIO_STORAGE_CHECKED tensor's, or one a WIO_STORAGE_DECODE tensor's
+   * decode makes, such as a checksum over its source) can run in parts, on
+   * several threads at once: see wio_check_part. A CHECKED tensor is then
+   * split at units of `unit_bytes` (== `source_unit_bytes`, dividing
+   * `nbytes`), a DECODE tensor as its decode is. 0 = the check runs whole:
+   * in one call for CHECKED, inside the decode calls for DECODE. A host
+   * without split checks ignores it, so a reader may always set it. */
+  uint32_t split_check;
+  uint32_t reserved2; /* 0 */
 } wio_tensor_out;
 
 /* Limits the host asks a reader to enforce (0 = no limit). */
@@ -448,11 +458,28 @@ typedef struct wio_read_request {
 
 /* ------------------------------------------------------- decode (ABI 2) */
 
+/* Added in ABI 2 (split checks). A tensor emitted with split_check is
+ * checked in parts: each decode call for a part (units [first_unit,
+ * first_unit + unit_count); dest NULL for a CHECKED tensor) gets
+ * `check_part`, with first_unit and unit_count filled in, and stores in
+ * `result` whatever the format needs to finish the check later (a CRC-32 of
+ * the part's bytes, say); it may fail at once if the part alone shows the
+ * check fails. Once every part succeeded, the host makes one last call with
+ * dest NULL, check_part NULL and `check_parts`: every part's, in order; the
+ * format combines them and fails the tensor if the check fails. If a part
+ * fails, the last call is not made. Calls for one tensor may run on
+ * different threads; the last call runs after all its parts returned. */
+typedef struct wio_check_part {
+  uint64_t first_unit;
+  uint64_t unit_count;
+  uint64_t result; /* the format's own */
+} wio_check_part;
+
 /* One call of wio_format.decode: produce units [first_unit, first_unit +
  * unit_count) of a WIO_STORAGE_DECODE tensor into `dest`, or, with dest
- * NULL, check a WIO_STORAGE_CHECKED tensor. Called by host threads,
- * concurrently, after or during the read that emitted the tensor, with the
- * same input bytes. */
+ * NULL, check a WIO_STORAGE_CHECKED tensor (or finish a split check, see
+ * wio_check_part). Called by host threads, concurrently, after or during
+ * the read that emitted the tensor, with the same input bytes. */
 typedef struct wio_decode_request {
   uint32_t struct_size;
   uint32_t reserved;
@@ -477,6 +504,11 @@ typedef struct wio_decode_request {
   uint64_t dest_size;    /* bytes of the part */
   const wio_kv *options; /* the read's load options */
   size_t option_count;
+  /* Added in ABI 2 (split checks), only for a tensor emitted with
+   * split_check, else NULL and 0: see wio_check_part. */
+  wio_check_part *check_part;        /* a part's call: its result goes here */
+  const wio_check_part *check_parts; /* the last call: every part's, in order */
+  size_t check_part_count;
 } wio_decode_request;
 
 /* ---------------------------------------------------------------- format */
