@@ -226,6 +226,44 @@ TEST(ParallelLoadConcurrency, OnReadyGetsEachTensorOnceWithItsFinalBytes) {
     }
 }
 
+// Progress says "all done" once the work deferred to the load's threads is
+// done too: every tensor is ready by then, and nothing is reported after.
+TEST(ParallelLoadConcurrency, ProgressReachesTheTotalOnlyOnceEveryTensorIsReady) {
+  wtest::TempDir dir;
+  const auto big = filled(2'500'000, 2.0f), small = filled(1000, 1.0f);
+  FlatParams p;
+  p.emplace("big", TensorView(DType::F32, {2'500'000}, big.data()));
+  p.emplace("small", TensorView(DType::F32, {1000}, small.data()));
+  for (int level : {0, 1}) {
+    SaveOptions so;
+    so.compression = level; // stored: CRC checks; deflated: inflation
+    const fs::path path = dir / ("p" + std::to_string(level) + ".npz");
+    save_weights(path, p, so);
+    for (const Config &c : kConfigs) {
+      SCOPED_TRACE(std::to_string(level) + ", " + c.label());
+      std::atomic<size_t> ready{0};
+      size_t ready_at_total = SIZE_MAX, totals = 0, after_total = 0;
+      LoadOptions o;
+      o.threads = c.threads;
+      o.read_into_memory = c.read_into_memory;
+      o.on_ready = [&](const std::string &, const Tensor &) { ++ready; };
+      o.progress = [&](uint64_t done, uint64_t total) {
+        if (totals > 0)
+          ++after_total;
+        if (total != 0 && done == total) {
+          ++totals;
+          ready_at_total = ready.load();
+        }
+        return true;
+      };
+      const Weights w = load_weights(path, o);
+      EXPECT_EQ(totals, 1u);
+      EXPECT_EQ(after_total, 0u);
+      EXPECT_EQ(ready_at_total, w.size());
+    }
+  }
+}
+
 TEST(ParallelLoadConcurrency, OnReadyRespectsOnlyAndItsExceptionFailsTheLoad) {
   const fs::path file = wtest::data_path("npz/n04_compressed.npz");
   const Weights all = load_weights(file);

@@ -117,6 +117,9 @@ struct LoadOptions {
   // exception from the callback stops further calls and fails the load
   // with that exception once the load's threads are done.
   std::function<void(const std::string &name, const Tensor &tensor)> on_ready;
+  // Bytes of the file read, from the calling thread. done == total comes
+  // last, once every tensor is ready: checks, copies and decodes deferred
+  // to the load's threads included.
   ProgressFn progress;
   // A path naming one shard of a set (model-00002-of-00004.safetensors)
   // loads that shard alone, like any file; with `whole_set`, it loads the

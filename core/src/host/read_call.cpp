@@ -96,6 +96,8 @@ public:
     if (error_)
       std::rethrow_exception(error_);
     run_jobs();
+    if (total_ != 0 && !total_reported_)
+      report(total_, total_);
     out_.warnings = warnings_.take();
     std::string missing;
     for (const auto &name : o_.only)
@@ -583,11 +585,23 @@ private:
   static int32_t progress_cb(void *ctx, uint64_t done, uint64_t total) {
     return guarded(ctx, [&](ReadSession &s) {
       s.release_header(done);
-      if (s.o_.progress && !s.o_.progress(done, total)) {
-        s.cancelled_ = true;
-        throw Error(ErrorCode::Cancelled, "load of '" + s.file_ + "' cancelled", s.file_);
-      }
+      // "All done" comes once, last, when the work the reader deferred is
+      // done too (run()), also from a reader that never reports it (npz
+      // ends at its last member, before the directory).
+      if (total != 0)
+        s.total_ = total;
+      if (s.deferring() && total != 0 && done >= total)
+        return;
+      s.report(done, total);
+      s.total_reported_ = total != 0 && done >= total;
     });
+  }
+
+  void report(uint64_t done, uint64_t total) {
+    if (o_.progress && !o_.progress(done, total)) {
+      cancelled_ = true;
+      throw Error(ErrorCode::Cancelled, "load of '" + file_ + "' cancelled", file_);
+    }
   }
 
   // What a reader reports as done before its first tensor is the header it
@@ -627,7 +641,9 @@ private:
   std::vector<std::shared_ptr<void>> kept_; // sources of pending copies
   bool cancelled_ = false;
   bool emitted_any_ = false;
-  uint64_t released_ = 0; // input bytes release_header has let go of
+  uint64_t released_ = 0;       // input bytes release_header has let go of
+  uint64_t total_ = 0;          // the reader's progress total, once it gave one
+  bool total_reported_ = false; // done == total went to the caller
   // The ready callback's tensors, and its first exception.
   std::vector<std::pair<std::string, Tensor>> ready_;
   std::mutex ready_mutex_;
