@@ -165,6 +165,35 @@ TEST_P(GgufPluginValid, LoadsAsGgufPyReadsIt) {
   }
 }
 
+// Dequantized tensors are made by the host for the plugin's decode: their
+// bytes count against max_alloc_bytes like a reader's own buffers.
+TEST(GgufPlugin, DequantizedTensorsCountAgainstTheAllocationLimit) {
+  const auto file = ggtest::data_file("g05_quantize.gguf");
+  weightio::LoadOptions o;
+  o.format_options["dequantize"] = "f32";
+  const weightio::Weights all = weightio::load_weights(file, o);
+  uint64_t largest = 0, total = 0;
+  std::string largest_name;
+  for (const auto &[name, t] : all) {
+    total += t.nbytes();
+    if (t.nbytes() > largest) {
+      largest = t.nbytes();
+      largest_name = name;
+    }
+  }
+  ASSERT_GT(largest, 1u);
+  o.limits.max_alloc_bytes = largest - 1;
+  try {
+    (void)weightio::load_weights(file, o);
+    FAIL() << "loaded past the allocation limit";
+  } catch (const weightio::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("allocation limit"), std::string::npos) << e.what();
+    EXPECT_FALSE(e.tensor().empty()) << e.what();
+  }
+  o.limits.max_alloc_bytes = total; // the decoded tensors and nothing more fit
+  EXPECT_EQ(weightio::load_weights(file, o).size(), all.size());
+}
+
 TEST_P(GgufPluginValid, DequantizedValuesMatchTheReferenceAtAnyThreadCount) {
   const json e = ggtest::expected_for(GetParam());
   for (unsigned threads : {1u, 2u, 8u}) {

@@ -64,8 +64,9 @@ struct LoadLimits {
   uint64_t max_tensors = 10'000'000;
   uint32_t max_ndim = 64;
   uint64_t max_name_bytes = 1 << 20;
-  // Memory a reader may allocate for copies and decompression, in total.
-  // 0 = no limit beyond the machine's.
+  // Memory a reader may allocate for copies and decompression, and the
+  // load for the tensors a reader's deferred decode makes (GGUF
+  // dequantization, say), in total. 0 = no limit beyond the machine's.
   uint64_t max_alloc_bytes = 0;
 };
 

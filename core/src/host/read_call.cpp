@@ -550,8 +550,18 @@ private:
     }
     Tensor tensor;
     if (target == nullptr) {
+      // The decode's output may be many times its source (a dequantized
+      // tensor): it counts against the limit as a reader's buffer would.
+      const uint64_t cap = o_.limits.max_alloc_bytes;
+      if (cap != 0 && (t->nbytes > cap || allocated_ > cap - t->nbytes))
+        throw Error(ErrorCode::Internal,
+                    "cannot load '" + file_ + "': tensor " + shown_name(name) + " needs " +
+                        std::to_string(t->nbytes) + " bytes, over what is left of the " +
+                        std::to_string(cap) + "-byte allocation limit (max_alloc_bytes)",
+                    file_, name);
       owner = allocate_aligned(t->nbytes, 64);
       target = owner.get();
+      allocated_ += t->nbytes;
     }
     const void *data = target;
     const TensorView view = block ? TensorView(block, shape, data)
