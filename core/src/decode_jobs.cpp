@@ -193,9 +193,6 @@ DecodeFailure run_decodes(const std::vector<DecodeJob> &jobs, const DecodeInput 
   // the combining call.
   std::vector<wio_check_part> checks;
   std::vector<size_t> first_part(jobs.size(), SIZE_MAX), part_count(jobs.size(), 0);
-  std::unique_ptr<std::atomic<uint64_t>[]> unchecked(new std::atomic<uint64_t>[jobs.size()]);
-  for (size_t j = 0; j < jobs.size(); ++j)
-    unchecked[j] = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     const size_t j = parts[i].job;
     if (!jobs[j].split_check || (jobs[j].kind != JobKind::Check && jobs[j].kind != JobKind::Decode))
@@ -203,8 +200,10 @@ DecodeFailure run_decodes(const std::vector<DecodeJob> &jobs, const DecodeInput 
     if (first_part[j] == SIZE_MAX)
       first_part[j] = i;
     ++part_count[j];
-    ++unchecked[j];
   }
+  std::unique_ptr<std::atomic<uint64_t>[]> unchecked(new std::atomic<uint64_t>[jobs.size()]);
+  for (size_t j = 0; j < jobs.size(); ++j)
+    unchecked[j] = part_count[j];
   if (std::any_of(first_part.begin(), first_part.end(), [](size_t f) { return f != SIZE_MAX; }))
     checks.resize(parts.size());
 

@@ -284,13 +284,19 @@ private:
     }
   }
 
+  // Whether `size` more bytes stay within LoadLimits::max_alloc_bytes
+  // (allocated_ counts what was taken so far).
+  bool fits_allocation(uint64_t size) const {
+    const uint64_t cap = o_.limits.max_alloc_bytes;
+    return cap == 0 || (size <= cap && allocated_ <= cap - size);
+  }
+
   static void *alloc_cb(void *ctx, uint64_t size, uint64_t alignment) {
     auto *self = static_cast<ReadSession *>(ctx);
     try {
-      const uint64_t cap = self->o_.limits.max_alloc_bytes;
-      if (cap != 0 && (size > cap || self->allocated_ > cap - size)) {
+      if (!self->fits_allocation(size)) {
         log()->warn("'{}': reader asked for {} bytes, over the {}-byte allocation limit",
-                    self->file_, size, cap);
+                    self->file_, size, self->o_.limits.max_alloc_bytes);
         return nullptr;
       }
       if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > 4096)
@@ -552,12 +558,12 @@ private:
     if (target == nullptr) {
       // The decode's output may be many times its source (a dequantized
       // tensor): it counts against the limit as a reader's buffer would.
-      const uint64_t cap = o_.limits.max_alloc_bytes;
-      if (cap != 0 && (t->nbytes > cap || allocated_ > cap - t->nbytes))
+      if (!fits_allocation(t->nbytes))
         throw Error(ErrorCode::Internal,
                     "cannot load '" + file_ + "': tensor " + shown_name(name) + " needs " +
                         std::to_string(t->nbytes) + " bytes, over what is left of the " +
-                        std::to_string(cap) + "-byte allocation limit (max_alloc_bytes)",
+                        std::to_string(o_.limits.max_alloc_bytes) +
+                        "-byte allocation limit (max_alloc_bytes)",
                     file_, name);
       owner = allocate_aligned(t->nbytes, 64);
       target = owner.get();
