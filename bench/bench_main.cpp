@@ -13,13 +13,17 @@
 #include <benchmark/benchmark.h>
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
+#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -57,18 +61,60 @@ void reset_peak_rss() {
 // allocates elsewhere. Writing and unlinking a scratch file of the working
 // set's size does: it leaves just-freed pages where the next page-cache and
 // heap allocations find them. Measured in docs/PERFORMANCE.md ("Two modes").
-void warm_memory(const fs::path &dir, uint64_t bytes) {
+// "Where" is per CPU: a 1 GiB write() on the CPU that freed the pages takes
+// ~140 ms, the same write on the other CPU 150 to 1,800 ms, run to run
+// (bench/page_locality.cpp, no weightio in it). A save may write on any CPU
+// (weightio's file sink writes on a thread of its own, numpy on the calling
+// one), so every CPU the process may run on is warmed, each by a thread
+// pinned to it, all at once.
+void warm_one(const fs::path &scratch, uint64_t bytes) {
   constexpr uint64_t chunk = uint64_t{64} << 20;
-  static std::vector<char> block(chunk, 1);
-  const fs::path scratch = dir / "warm.scratch";
+  static const std::vector<char> block(chunk, 1);
   int fd = ::open(scratch.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     throw std::runtime_error("cannot create " + scratch.string());
   for (uint64_t done = 0; done < bytes; done += chunk)
-    if (::write(fd, block.data(), std::min(chunk, bytes - done)) < 0)
+    if (::write(fd, block.data(), std::min(chunk, bytes - done)) < 0) {
+      ::close(fd);
+      ::unlink(scratch.c_str());
       throw std::runtime_error("cannot write " + scratch.string());
+    }
   ::close(fd);
   ::unlink(scratch.c_str()); // never written back: its pages are just dropped
+}
+
+void warm_memory(const fs::path &dir, uint64_t bytes) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+    return warm_one(dir / "warm.scratch", bytes);
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &allowed))
+      cpus.push_back(c);
+  // On a large machine, warm less per CPU rather than exhaust memory.
+  const uint64_t avail = static_cast<uint64_t>(::sysconf(_SC_AVPHYS_PAGES)) *
+                         static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t each = std::min(bytes, avail / 2 / cpus.size());
+  std::vector<std::thread> threads;
+  std::vector<std::exception_ptr> errors(cpus.size());
+  for (size_t i = 0; i < cpus.size(); ++i)
+    threads.emplace_back([&, i] {
+      try {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpus[i], &one);
+        ::pthread_setaffinity_np(::pthread_self(), sizeof one, &one);
+        warm_one(dir / ("warm." + std::to_string(cpus[i]) + ".scratch"), each);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    });
+  for (auto &t : threads)
+    t.join();
+  for (auto &e : errors)
+    if (e)
+      std::rethrow_exception(e);
 }
 
 // Every timed run starts from the same state: no old file to truncate or
