@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 
 import numpy as np
@@ -17,12 +18,10 @@ import numpy as np
 import workload
 
 
-def warm(out_dir, nbytes):
-    # As bench_main.cpp's warm_memory(): write and unlink a scratch file of
-    # the working set's size, so that the timed run gets just-freed pages
-    # rather than ones this VM has handed back to the host.
+def warm_one(scratch, nbytes, cpu):
+    # Linux applies sched_setaffinity(0) to the calling thread only.
+    os.sched_setaffinity(0, {cpu})
     block = np.ones(64 << 20, dtype=np.uint8)
-    scratch = os.path.join(out_dir, "warm.scratch")
     with open(scratch, "wb") as f:
         done = 0
         while done < nbytes:
@@ -30,6 +29,32 @@ def warm(out_dir, nbytes):
             f.write(block[:n].data)
             done += n
     os.unlink(scratch)
+
+
+def warm(out_dir, nbytes):
+    # As bench_main.cpp's warm_memory(): on every CPU this process may run on,
+    # a thread pinned to it writes and unlinks a scratch file of the working
+    # set's size, so that the timed run gets just-freed pages wherever it runs
+    # rather than ones this VM has handed back to the host (file writes
+    # release the GIL, so the threads run at once).
+    cpus = sorted(os.sched_getaffinity(0))
+    avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGESIZE")
+    each = min(nbytes, avail // 2 // len(cpus))
+    errors = []
+
+    def run(cpu):
+        try:
+            warm_one(os.path.join(out_dir, f"warm.{cpu}.scratch"), each, cpu)
+        except Exception as e:  # re-raised on the calling thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in cpus]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 def status_kb(field):
