@@ -9,21 +9,18 @@
 // (read_into_memory), load_into_st (load_weights_into), memcpy_into (its floor).
 // --threads N sets LoadOptions::threads (0, the default: the library's default).
 #include "bench_workload.hpp"
+#include "cpu_warm.hpp"
 
 #include <benchmark/benchmark.h>
 
 #include <fcntl.h>
-#include <pthread.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <cstring>
-#include <exception>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
-#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -67,54 +64,12 @@ void reset_peak_rss() {
 // (weightio's file sink writes on a thread of its own, numpy on the calling
 // one), so every CPU the process may run on is warmed, each by a thread
 // pinned to it, all at once.
-void warm_one(const fs::path &scratch, uint64_t bytes) {
-  constexpr uint64_t chunk = uint64_t{64} << 20;
-  static const std::vector<char> block(chunk, 1);
-  int fd = ::open(scratch.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw std::runtime_error("cannot create " + scratch.string());
-  for (uint64_t done = 0; done < bytes; done += chunk)
-    if (::write(fd, block.data(), std::min(chunk, bytes - done)) < 0) {
-      ::close(fd);
-      ::unlink(scratch.c_str());
-      throw std::runtime_error("cannot write " + scratch.string());
-    }
-  ::close(fd);
-  ::unlink(scratch.c_str()); // never written back: its pages are just dropped
-}
-
 void warm_memory(const fs::path &dir, uint64_t bytes) {
-  cpu_set_t allowed;
-  CPU_ZERO(&allowed);
-  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0)
-    return warm_one(dir / "warm.scratch", bytes);
-  std::vector<int> cpus;
-  for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &allowed))
-      cpus.push_back(c);
+  const std::vector<int> cpus = bench::allowed_cpus();
   // On a large machine, warm less per CPU rather than exhaust memory.
   const uint64_t avail = static_cast<uint64_t>(::sysconf(_SC_AVPHYS_PAGES)) *
                          static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  const uint64_t each = std::min(bytes, avail / 2 / cpus.size());
-  std::vector<std::thread> threads;
-  std::vector<std::exception_ptr> errors(cpus.size());
-  for (size_t i = 0; i < cpus.size(); ++i)
-    threads.emplace_back([&, i] {
-      try {
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(cpus[i], &one);
-        ::pthread_setaffinity_np(::pthread_self(), sizeof one, &one);
-        warm_one(dir / ("warm." + std::to_string(cpus[i]) + ".scratch"), each);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    });
-  for (auto &t : threads)
-    t.join();
-  for (auto &e : errors)
-    if (e)
-      std::rethrow_exception(e);
+  bench::warm_cpus(cpus, dir.string(), std::min(bytes, avail / 2 / cpus.size()));
 }
 
 // Every timed run starts from the same state: no old file to truncate or

@@ -7,16 +7,14 @@
 // Prints, per case, min / median / max in ms. On this VM (free page
 // reporting at order 9, docs/PERFORMANCE.md) a write on a CPU that did not
 // free the pages is slow and erratic; warming every CPU makes both steady.
-#include <fcntl.h>
-#include <pthread.h>
-#include <sched.h>
+#include "cpu_warm.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -24,33 +22,8 @@
 
 namespace {
 
-constexpr size_t kChunk = size_t{2} << 20;
-constexpr size_t kBytes = size_t{1} << 30;
-
-void write_file(const std::string &path, size_t bytes) {
-  static const std::vector<char> block(kChunk, 1);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw std::runtime_error("cannot create " + path);
-  for (size_t done = 0; done < bytes; done += kChunk)
-    if (::write(fd, block.data(), kChunk) != static_cast<ssize_t>(kChunk)) {
-      ::close(fd);
-      throw std::runtime_error("cannot write " + path);
-    }
-  ::close(fd);
-}
-
-// Runs f on a thread pinned to cpu and waits for it.
-void on_cpu(int cpu, const std::function<void()> &f) {
-  std::thread t([&] {
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    ::pthread_setaffinity_np(::pthread_self(), sizeof one, &one);
-    f();
-  });
-  t.join();
-}
+constexpr uint64_t kChunk = uint64_t{2} << 20;
+constexpr uint64_t kBytes = uint64_t{1} << 30;
 
 } // namespace
 
@@ -61,15 +34,10 @@ int main(int argc, char **argv) try {
   }
   const std::string dir = argv[1];
   const int runs = argc > 2 ? std::atoi(argv[2]) : 6;
-  cpu_set_t allowed;
-  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0)
-    throw std::runtime_error("sched_getaffinity failed");
-  std::vector<int> cpus;
-  for (int c = 0; c < CPU_SETSIZE && cpus.size() < 2; ++c)
-    if (CPU_ISSET(c, &allowed))
-      cpus.push_back(c);
+  std::vector<int> cpus = bench::allowed_cpus();
   if (cpus.size() < 2)
     throw std::runtime_error("needs two CPUs");
+  cpus.resize(2);
   const std::string out = dir + "/page_locality.out";
   for (const bool every_cpu : {false, true})
     for (const int write_cpu : cpus) {
@@ -77,17 +45,12 @@ int main(int argc, char **argv) try {
       for (int r = 0; r < runs; ++r) {
         ::unlink(out.c_str());
         ::sync();
-        std::vector<std::thread> warmers;
-        for (const int cpu : every_cpu ? cpus : std::vector<int>{cpus[0]})
-          warmers.emplace_back(on_cpu, cpu, [&dir, cpu] {
-            const std::string scratch = dir + "/page_locality." + std::to_string(cpu);
-            write_file(scratch, kBytes);
-            ::unlink(scratch.c_str());
-          });
-        for (auto &t : warmers)
-          t.join();
+        bench::warm_cpus(every_cpu ? cpus : std::vector<int>{cpus[0]}, dir, kBytes, kChunk);
         const auto t0 = std::chrono::steady_clock::now();
-        on_cpu(write_cpu, [&] { write_file(out, kBytes); });
+        std::thread([&] {
+          bench::pin_to_cpu(write_cpu);
+          bench::write_file(out, kBytes, kChunk);
+        }).join();
         ms.push_back(
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                 .count());
