@@ -3,7 +3,7 @@
 // pointers are null all come from the fuzzer. The checker must never read
 // past what the descriptor declares, and when it says "usable", everything
 // the registry then reads must indeed be there.
-#include "plugin_library.hpp"
+#include "registry/plugin_library.hpp"
 
 #include <cstdio>
 #include <cstdlib>

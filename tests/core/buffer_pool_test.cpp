@@ -3,7 +3,7 @@
 // cap, small ones stay 64-byte aligned heap memory, and loads that copy stay
 // byte-exact when the kernel refuses huge pages or the trimming of the
 // over-mapped ends fails.
-#include "buffer_pool.hpp"
+#include "memory/buffer_pool.hpp"
 
 #include "test_support.hpp"
 

@@ -1,11 +1,11 @@
-// The host's file sink (core/src/file_sink.hpp): whatever a plugin writes,
+// The host's file sink (core/src/io/file_sink.hpp): whatever a plugin writes,
 // in pieces of any size with patches anywhere behind it, reaches the file
 // whole and in order, through writes at multiples of the slot size, each a
 // whole slot but the last, made on a thread of the sink's own once the
 // output outgrows one slot; a failed write stops the plugin and reaches the
 // caller; a sink dropped mid-save stops without hanging. Run under
 // ThreadSanitizer by scripts/test.sh (the name says "Concurrency").
-#include "file_sink.hpp"
+#include "io/file_sink.hpp"
 
 #include "test_support.hpp"
 

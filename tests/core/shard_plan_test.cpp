@@ -1,9 +1,9 @@
 // The shard planner and the index writer against a Python re-implementation
 // of huggingface_hub's split rule and transformers' index (tests/python/
 // shard_reference.py).
-#include "checkpoint_name.hpp"
-#include "shard_index.hpp"
-#include "shard_plan.hpp"
+#include "checkpoint/checkpoint_name.hpp"
+#include "checkpoint/shard_index.hpp"
+#include "checkpoint/shard_plan.hpp"
 #include "test_support.hpp"
 
 #include <weightio/weightio.hpp>

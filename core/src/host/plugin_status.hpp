@@ -4,7 +4,7 @@
 // written.
 #pragma once
 
-#include "plugin_library.hpp"
+#include "registry/plugin_library.hpp"
 
 #include <cstdint>
 #include <exception>

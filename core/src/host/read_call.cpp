@@ -1,11 +1,11 @@
 #include "host/read_call.hpp"
 
-#include "c_value.hpp"
-#include "decode_jobs.hpp"
-#include "format_options.hpp"
+#include "host/c_value.hpp"
+#include "host/decode_jobs.hpp"
 #include "host/plugin_status.hpp"
-#include "log_internal.hpp"
-#include "warning_list.hpp"
+#include "host/warning_list.hpp"
+#include "registry/format_options.hpp"
+#include "support/log_internal.hpp"
 
 #include <weightio/dtype_info.hpp>
 #include <weightio/error.hpp>

@@ -3,8 +3,8 @@
 // trusting it), and the deferred decodes, checks and copies run after it.
 #pragma once
 
-#include "input_file.hpp"
-#include "registry_internal.hpp"
+#include "io/input_file.hpp"
+#include "registry/registry_internal.hpp"
 
 #include <weightio/io.hpp>
 

@@ -1,7 +1,8 @@
 #include "host/write_call.hpp"
 
-#include "c_value.hpp"
+#include "host/c_value.hpp"
 #include "host/plugin_status.hpp"
+#include "host/sink_adapter.hpp"
 
 #include <algorithm>
 #include <cstddef>

@@ -2,9 +2,9 @@
 // out for the plugin's ABI version) and the sink it writes through.
 #pragma once
 
-#include "file_sink.hpp"
-#include "format_options.hpp"
-#include "registry_internal.hpp"
+#include "io/output_sink.hpp"
+#include "registry/format_options.hpp"
+#include "registry/registry_internal.hpp"
 
 #include <weightio/io.hpp>
 
