@@ -1,7 +1,7 @@
 // A sharded save is atomic as a whole: killed (SIGKILL) at every step of its
 // commit, or failing on a full disk, it leaves a checkpoint that loads as
 // wholly old or wholly new, and the next save or load deals with what it left.
-#include "checkpoint/sharded_save.hpp"
+#include "checkpoint/set_commit.hpp"
 #include "reliability_support.hpp"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,12 @@
-#include "checkpoint/checkpoint_load.hpp"
+#include "checkpoint/file_read.hpp"
+#include "checkpoint/load_plan.hpp"
+#include "checkpoint/load_run.hpp"
 
 #include <weightio/error.hpp>
 #include <weightio/io.hpp>
+
+#include <optional>
+#include <set>
 
 namespace weightio {
 
@@ -20,17 +25,21 @@ bool same_type(const Tensor &t, const MutableTensorView &v) {
 std::vector<std::string> load_weights_into(const std::filesystem::path &path,
                                            MutableParams &destination, bool strict,
                                            const LoadOptions &options) {
-  // First the description of every tensor (headers only): strict must see
-  // the extras, non-strict must not fail on names the file lacks, and no
-  // buffer may be written before the whole file is known to fit.
+  // One plan for both passes. First the description of every tensor
+  // (headers only): strict must see the extras, non-strict must not fail on
+  // names the file lacks, and no buffer may be written before the whole
+  // checkpoint is known to fit.
+  const detail::Location where = detail::Location::of(path);
   LoadOptions describe = options;
   describe.describe_only = true;
   describe.verify = false;
   describe.on_ready = {};
   describe.progress = {};
+  std::optional<detail::LoadPlan> plan;
   Weights w;
   try {
-    w = load_weights(path, describe);
+    plan = detail::plan_load(where, describe);
+    w = detail::run_load(*plan, describe);
   } catch (const FormatError &) {
     // A description checks less than a load (no CRC): the load's own error
     // names the real problem, as it did before the description came first.
@@ -80,20 +89,19 @@ std::vector<std::string> load_weights_into(const std::filesystem::path &path,
   }
 
   std::vector<std::string> copied;
-  LoadOptions o = detail::serialised_ready(options);
-  o.only.clear();
+  std::set<std::string> names;
   for (const auto &[name, dst] : destination) {
     const Tensor *t = w.find(name);
     if (t == nullptr || !same_type(*t, dst) || t->shape() != dst.shape)
       continue;
     copied.push_back(name);
-    o.only.insert(name);
+    names.insert(name);
   }
   if (copied.empty())
     return copied;
   // The bytes, straight into the caller's buffers.
-  if (!detail::load_checkpoint(path, o, &destination))
-    detail::load_file(path, o, &destination);
+  detail::select_reads(*plan, names);
+  detail::run_load(*plan, detail::serialised_ready(options), &destination);
   return copied;
 }
 

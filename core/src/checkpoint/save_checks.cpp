@@ -1,0 +1,130 @@
+#include "checkpoint/save_checks.hpp"
+
+#include "host/c_value.hpp"
+
+#include <weightio/error.hpp>
+
+#include <algorithm>
+
+namespace weightio::detail {
+
+namespace {
+
+[[noreturn]] void refuse(ErrorCode code, const std::string &file, const std::string &why,
+                         const std::string &tensor = {}) {
+  throw UnsupportedError(code, "cannot save '" + file + "': " + why, file, tensor);
+}
+
+void check_tensor_types(const FormatInfo &f, const FlatParams &params, const std::string &file) {
+  for (const auto &[name, view] : params) {
+    if (view.data() == nullptr && view.nbytes() != 0)
+      throw Error(ErrorCode::InvalidArgument,
+                  "cannot save '" + file + "': tensor '" + name +
+                      "' has no bytes (it was loaded with LoadOptions::describe_only)",
+                  file, name);
+    if (const BlockType *b = view.block_type()) {
+      if (std::find(f.block_types.begin(), f.block_types.end(), b) == f.block_types.end())
+        refuse(ErrorCode::UnsupportedDType, file,
+               "tensor '" + name + "' has the block-quantized type " + b->name + ", which the " +
+                   f.name + " format cannot hold" +
+                   (f.block_types.empty() ? " (dequantize it first)" : ""),
+               name);
+      continue;
+    }
+    if (std::find(f.write_dtypes.begin(), f.write_dtypes.end(), view.dtype()) ==
+        f.write_dtypes.end())
+      refuse(ErrorCode::UnsupportedDType, file,
+             "tensor '" + name + "' has dtype " + std::string(dtype_name(view.dtype())) +
+                 ", which the " + f.name + " format cannot hold",
+             name);
+  }
+}
+
+void check_limits(const FormatInfo &f, const FlatParams &params, const Metadata &metadata,
+                  const std::string &file) {
+  const WriteLimits &l = f.limits;
+  const std::string fmt = "the " + f.name + " format";
+  if (l.max_tensors && params.size() > l.max_tensors)
+    refuse(ErrorCode::UnsupportedOption, file,
+           std::to_string(params.size()) + " tensors, over the " + std::to_string(l.max_tensors) +
+               " " + fmt + " holds");
+  for (const auto &[name, view] : params) {
+    const auto ndim = static_cast<uint32_t>(view.shape().size());
+    if (ndim < l.min_ndim || (l.max_ndim && ndim > l.max_ndim))
+      refuse(ErrorCode::UnsupportedOption, file,
+             "tensor '" + name + "' has " + std::to_string(ndim) + " dimensions; " + fmt +
+                 " holds " + std::to_string(l.min_ndim) + " to " +
+                 (l.max_ndim ? std::to_string(l.max_ndim) : std::string("any number")),
+             name);
+    for (size_t i = 0; i < view.shape().size(); ++i)
+      if (view.shape()[i] == 0 && (!l.zero_dims || (!l.zero_outer_dims && i + 1 < ndim)))
+        refuse(ErrorCode::UnsupportedOption, file,
+               "tensor '" + name + "' has shape " + shape_to_string(view.shape()) + "; " + fmt +
+                   " holds no zero-length " + (l.zero_dims ? "outer " : "") + "dimension",
+               name);
+    if (l.max_name_bytes && name.size() > l.max_name_bytes)
+      refuse(ErrorCode::UnsupportedOption, file,
+             "tensor name '" + name + "' is " + std::to_string(name.size()) + " bytes; " + fmt +
+                 " holds at most " + std::to_string(l.max_name_bytes),
+             name);
+  }
+  if (l.max_metadata_value_bytes)
+    for (const auto &[key, value] : metadata)
+      if (value.payload_bytes() > l.max_metadata_value_bytes)
+        refuse(ErrorCode::UnsupportedOption, file,
+               "metadata value '" + key + "' is " + std::to_string(value.payload_bytes()) +
+                   " bytes; " + fmt + " holds at most " +
+                   std::to_string(l.max_metadata_value_bytes));
+}
+
+void check_metadata(const FormatInfo &f, const Metadata &metadata, const std::string &file) {
+  if (metadata.empty())
+    return;
+  if (!f.metadata)
+    refuse(ErrorCode::UnsupportedOption, file, "the " + f.name + " format holds no metadata");
+  for (const auto &[key, value] : metadata) {
+    if (value.depth() > WIO_MAX_VALUE_DEPTH)
+      throw Error(ErrorCode::InvalidArgument,
+                  "cannot save '" + file + "': metadata value '" + key + "' nests deeper than " +
+                      std::to_string(WIO_MAX_VALUE_DEPTH) + " levels",
+                  file);
+    ValueType missing{};
+    if (!value_fits(value, f.metadata_types, missing))
+      refuse(ErrorCode::UnsupportedOption, file,
+             "metadata value '" + key + "' is " +
+                 (value.type() == ValueType::Array && missing != ValueType::Array
+                      ? "an array of " + std::string(value_type_name(missing))
+                      : "of type " + std::string(value_type_name(missing))) +
+                 ", which the " + f.name + " format cannot hold");
+  }
+}
+
+// The options the writer gets. 0.1's force_zip64 is the zip64 option of
+// formats that declare one.
+OptionList save_options(const FormatInfo &f, const SaveOptions &o, const std::string &file) {
+  auto given = o.format_options;
+  if (o.force_zip64 && !given.count("zip64") &&
+      std::any_of(f.options.begin(), f.options.end(),
+                  [](const FormatOption &x) { return x.name == "zip64" && x.for_save; }))
+    given["zip64"] = "true";
+  return resolve_options(f, given, /*save=*/true, file);
+}
+
+} // namespace
+
+OptionList check_save(const FormatInfo &f, const FlatParams &params, const SaveOptions &o,
+                      const std::string &file) {
+  check_tensor_types(f, params, file);
+  check_metadata(f, o.metadata, file);
+  check_limits(f, params, o.metadata, file);
+  if (o.compression != 0 && !f.compression)
+    refuse(ErrorCode::UnsupportedOption, file, "the " + f.name + " format does not compress");
+  if (o.compression < -1 || o.compression > 9)
+    throw Error(ErrorCode::InvalidArgument,
+                "cannot save '" + file + "': compression level " + std::to_string(o.compression) +
+                    " is not in -1..9",
+                file);
+  return save_options(f, o, file);
+}
+
+} // namespace weightio::detail
