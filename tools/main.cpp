@@ -6,6 +6,7 @@
 #include "exit_codes.hpp"
 #include "human.hpp"
 #include "signals.hpp"
+#include "usage_errors.hpp"
 
 #include <weightio/log.hpp>
 #include <weightio/version.hpp>
@@ -61,18 +62,20 @@ int main(int argc, char **argv) {
   const std::vector<Command> commands = {add_inspect(app),    add_convert(app), add_verify(app),
                                          add_diff(app),       add_plugins(app), add_demo(app),
                                          add_conformance(app)};
+  refuse_standard_streams(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
-    // CLI11 prints help and version on stdout and errors on stderr; its own
-    // exit codes (105, 106, 109, ...) all mean "usage error" here. Its errors
-    // quote the arguments, escaped here line by line like every message.
-    std::ostringstream err;
-    const int rc = app.exit(e, std::cout, err);
-    std::istringstream lines(err.str());
-    for (std::string line; std::getline(lines, line);)
-      std::cerr << printable(line) << '\n';
-    return rc == 0 ? kExitOk : kExitFailure;
+    // Help and version go to stdout as CLI11 writes them. Its exit codes
+    // (105, 106, 109, ...) all mean "usage error" here, said in one line of
+    // the tool's own, escaped like every message (it quotes the arguments).
+    if (e.get_exit_code() == 0) {
+      std::ostringstream err;
+      app.exit(e, std::cout, err);
+      return kExitOk;
+    }
+    std::cerr << printable(usage_error_line(app, e)) << '\n';
+    return kExitFailure;
   }
   if (!log_level.empty())
     weightio::logger()->set_level(spdlog::level::from_str(log_level));

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using wcli_test::run_cli;
 
 namespace {
@@ -112,3 +114,43 @@ TEST(CliUsage, DebugLogLevelMakesTheLibraryTalk) {
 }
 
 } // namespace
+
+// Slips in the arguments are told in the tool's voice, one line naming the
+// command and where its help is, not in the parser library's words.
+TEST(CliUsage, ArgumentSlipsAreOneLineInTheToolsWords) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string err;
+  };
+  const std::vector<Case> cases = {
+      {{"inspect"}, "weightio inspect: missing FILE; see 'weightio inspect --help'\n"},
+      {{"inspect", "a.npz", "b.npz"},
+       "weightio inspect: unexpected argument b.npz; see 'weightio inspect --help'\n"},
+      {{"convert", "a.npz"}, "weightio convert: missing OUT; see 'weightio convert --help'\n"},
+      {{"convert", "a.npz", "b.npz", "--metadata"},
+       "weightio convert: --metadata needs a value; see 'weightio convert --help'\n"},
+  };
+  for (const auto &c : cases) {
+    auto r = run_cli(c.args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.err, c.err);
+  }
+  auto none = run_cli({});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_EQ(none.err.rfind("weightio: no command given: name one of inspect, convert", 0), 0u)
+      << none.err;
+}
+
+TEST(CliUsage, AFileNamedDashIsRefusedAsStandardInput) {
+  for (const auto &args : std::vector<std::vector<std::string>>{{"inspect", "-"},
+                                                                {"verify", "-"},
+                                                                {"convert", "-", "b.npz"},
+                                                                {"convert", "a.npz", "-"},
+                                                                {"diff", "a.npz", "-"}}) {
+    auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("standard input or output"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("./-"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
