@@ -100,6 +100,16 @@ std::optional<weightio::FormatInfo> output_format(const ConvertOptions &o) {
   }
 }
 
+// The type of a value the output format can't hold, as the warning names
+// it: with its nesting when that is what the format lacks.
+std::string held_type(const weightio::Value &v, const weightio::FormatInfo &f) {
+  std::string type(weightio::value_type_name(v.type()));
+  if (f.max_array_depth != 0 && v.depth() > f.max_array_depth)
+    type += " nested " + std::to_string(v.depth()) + " deep, over the format's " +
+            std::to_string(f.max_array_depth);
+  return type;
+}
+
 void load_and_save(const ConvertOptions &o, const weightio::Metadata &extra,
                    uint64_t max_shard_bytes) {
   weightio::LoadOptions lo;
@@ -127,9 +137,7 @@ void load_and_save(const ConvertOptions &o, const weightio::Metadata &extra,
     if (!fmt || weightio::format_holds(*fmt, v))
       so.metadata.set(k, v);
     else
-      dropped.push_back(
-          "'" + k + "'" +
-          (fmt->metadata ? " (" + std::string(weightio::value_type_name(v.type())) + ")" : ""));
+      dropped.push_back("'" + k + "'" + (fmt->metadata ? " (" + held_type(v, *fmt) + ")" : ""));
   }
   for (const auto &[k, v] : extra)
     so.metadata[k] = v;

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -89,12 +90,15 @@ void print_json_report(const std::vector<weightio::PluginInfo> &plugins,
       for (auto t : f.metadata_types)
         types.push_back(std::string(weightio::value_type_name(t)));
       fj["metadata_types"] = std::move(types);
+      fj["max_array_depth"] = f.max_array_depth;
       auto blocks = nlohmann::ordered_json::array();
       for (const auto *b : f.block_types)
         blocks.push_back({{"name", b->name},
                           {"block_elements", b->block_elements},
-                          {"block_bytes", b->block_bytes}});
+                          {"block_bytes", b->block_bytes},
+                          {"alignment", b->alignment}});
       fj["block_types"] = std::move(blocks);
+      fj["dequantize_dtypes"] = dtype_names(f.dequantize_dtypes);
       fj["options"] = options_json(f.options);
       const auto &l = f.limits;
       fj["limits"] = {{"min_ndim", l.min_ndim},
@@ -156,13 +160,24 @@ void print_text(const std::vector<weightio::PluginInfo> &plugins,
         std::vector<std::string> types;
         for (auto t : f.metadata_types)
           types.emplace_back(weightio::value_type_name(t));
-        std::cout << "    metadata " << join(types, " ") << '\n';
+        std::cout << "    metadata " << join(types, " ");
+        if (f.max_array_depth != 0 &&
+            std::find(f.metadata_types.begin(), f.metadata_types.end(),
+                      weightio::ValueType::Array) != f.metadata_types.end())
+          std::cout << " (arrays nested at most " << f.max_array_depth << " deep)";
+        std::cout << '\n';
       }
       if (!f.block_types.empty()) {
         std::vector<std::string> blocks;
         for (const auto *b : f.block_types)
           blocks.push_back(b->name);
         std::cout << "    block types " << join(blocks, " ") << '\n';
+      }
+      if (!f.dequantize_dtypes.empty()) {
+        std::vector<std::string> to;
+        for (auto d : f.dequantize_dtypes)
+          to.emplace_back(weightio::dtype_name(d));
+        std::cout << "    dequantizes to " << join(to, " ") << '\n';
       }
       for (const auto &o : f.options) {
         std::string kind(weightio::option_type_name(o.type));

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 namespace wcli {
@@ -44,14 +45,18 @@ std::string prefer(const std::string &who) {
                                    ")");
 }
 
-// Whether the format that would read `file` declares a load option.
-bool declares_load_option(const std::string &file, const std::string &name) {
+// Whether the format that would read `file` holds block-quantized types:
+// for the others --dequantize has nothing to do (diff gives it to both of
+// its files).
+bool holds_block_types(const std::string &file, const std::string &format) {
   try {
-    const auto f = weightio::format_for_extension(std::filesystem::path(file).extension().string());
-    return std::any_of(f.options.begin(), f.options.end(),
-                       [&](const auto &o) { return o.name == name && o.for_load; });
+    const auto f =
+        format.empty()
+            ? weightio::format_for_extension(std::filesystem::path(file).extension().string())
+            : weightio::format_by_name(format);
+    return !f.block_types.empty();
   } catch (const weightio::Error &) {
-    return true; // unknown extension: probing picks the reader, which checks
+    return true; // unknown extension: probing picks the reader, the core checks
   }
 }
 
@@ -95,10 +100,13 @@ void apply_input_flags(const FormatFlags &flags, const std::string &file, weight
       lo.format = format;
   }
   lo.format_options = parse_pairs(flags.input_options, "--input-option");
-  // Only formats with block types declare it; for the others there is
-  // nothing to dequantize.
-  if (!flags.dequantize.empty() && declares_load_option(file, "dequantize"))
-    lo.format_options["dequantize"] = flags.dequantize;
+  // The core refuses a format with block types that cannot dequantize them.
+  if (!flags.dequantize.empty() && holds_block_types(file, lo.format)) {
+    std::string name = flags.dequantize; // f32|f16|bf16, checked by the parser
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    lo.dequantize = weightio::dtype_from_name(name);
+  }
 }
 
 } // namespace wcli

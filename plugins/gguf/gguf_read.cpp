@@ -1,8 +1,9 @@
 // Reading a GGUF file: the internals' parser checks everything, then every
 // metadata value goes to the host with its stored type and every tensor is
 // emitted as a view (plain types, ggml.* blocks), a little-endian copy (the
-// plain tensors of big-endian files), or, with the `dequantize` load option,
-// a deferred decode of its blocks on the host's threads.
+// plain tensors of big-endian files), or, when the host asks to dequantize
+// (the request's `dequantize`, or the `dequantize` load option of ABI-2
+// hosts), a deferred decode of its blocks on the host's threads.
 #include "gguf_file.hpp"
 #include "gguf_parse.hpp"
 #include "gguf_plugin.hpp"
@@ -128,7 +129,23 @@ wio_value to_wio(const Value &v, ValueStore &store) {
   return out;
 }
 
-std::optional<ggml::OutType> dequantize_to(const sdk::ReadContext &ctx) {
+// What block-quantized tensors are to become: the request's dequantize
+// field (ABI-3 hosts), else the `dequantize` load option (ABI-2 hosts).
+std::optional<ggml::OutType> dequantize_to(const wio_read_request &r, const sdk::ReadContext &ctx) {
+  if (WIO_HAS_FIELD(&r, wio_read_request, dequantize) && r.dequantize != WIO_DEQUANTIZE_NONE) {
+    switch (r.dequantize) {
+    case WIO_DTYPE_F32:
+      return ggml::OutType::f32;
+    case WIO_DTYPE_F16:
+      return ggml::OutType::f16;
+    case WIO_DTYPE_BF16:
+      return ggml::OutType::bf16;
+    default:
+      sdk::fail(WIO_ERR_UNSUPPORTED_OPTION, "cannot dequantize to dtype " +
+                                                std::to_string(r.dequantize) +
+                                                " (only F32, F16 and BF16)");
+    }
+  }
   const auto opt = ctx.option("dequantize");
   if (!opt || opt->empty())
     return std::nullopt;
@@ -171,7 +188,7 @@ void read_gguf(const wio_read_request &r) {
     sdk::invalid_file(e.what());
   }
   check_limits(file, ctx.limits());
-  const std::optional<ggml::OutType> dequantize = dequantize_to(ctx);
+  const std::optional<ggml::OutType> dequantize = dequantize_to(r, ctx);
   const bool defer = ctx.has_v2() && (r.flags & WIO_READ_DEFER) != 0;
 
   for (const KeyValue &kv : file.metadata) {

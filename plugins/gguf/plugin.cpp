@@ -101,7 +101,8 @@ const wio_option_decl kDequantize = {
     sizeof(wio_option_decl),
     WIO_OPTION_LOAD,
     "dequantize",
-    "turn block-quantized tensors into f32, f16 or bf16 (empty: load the blocks as they are)",
+    "turn block-quantized tensors into f32, f16 or bf16 (empty: load the blocks as they are; "
+    "weightio 0.3 and later ask with LoadOptions::dequantize instead)",
     WIO_OPTION_STRING,
     0,
     "",
@@ -136,6 +137,7 @@ const wio_format kFormat = [] {
   f.option_count = 2;
   f.write_limits = &kLimits;
   f.decode = decode_tensor;
+  f.dequantize_dtypes = sdk::dtype_mask({WIO_DTYPE_F32, WIO_DTYPE_F16, WIO_DTYPE_BF16});
   return f;
 }();
 
@@ -144,9 +146,17 @@ const wio_format *const kFormats[] = {&kFormat};
 const wio_plugin kPlugin = {
     sizeof(wio_plugin), WEIGHTIO_ABI_VERSION, "gguf", "1.0.0", kFormats, 1, nullptr,
 };
+// ABI-2 hosts refuse a newer plugin, yet need nothing ABI 3 added here: they
+// read the fields they know and ask to dequantize through the load option.
+const wio_plugin kPluginForAbi2 = {
+    sizeof(wio_plugin), 2, "gguf", "1.0.0", kFormats, 1, nullptr,
+};
 
 } // namespace
 
 } // namespace weightio::gguf
 
-WEIGHTIO_DEFINE_PLUGIN(weightio::gguf::kPlugin)
+extern "C" WEIGHTIO_PLUGIN_EXPORT const wio_plugin *
+weightio_plugin_entry(uint32_t host_abi_version) {
+  return host_abi_version == 2 ? &weightio::gguf::kPluginForAbi2 : &weightio::gguf::kPlugin;
+}

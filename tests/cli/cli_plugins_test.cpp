@@ -38,10 +38,16 @@ void expect_schema(const json &j) {
     EXPECT_TRUE(p.at("abi_version").is_number_unsigned());
     ASSERT_TRUE(p.at("formats").is_array());
     for (const auto &f : p.at("formats")) {
-      EXPECT_EQ(keys(f),
-                (std::set<std::string>{"name", "extensions", "can_read", "can_write", "dtypes",
-                                       "metadata", "compression", "metadata_types", "block_types",
-                                       "options", "limits", "probe_bytes"}));
+      EXPECT_EQ(keys(f), (std::set<std::string>{
+                             "name", "extensions", "can_read", "can_write", "dtypes", "metadata",
+                             "compression", "metadata_types", "max_array_depth", "block_types",
+                             "dequantize_dtypes", "options", "limits", "probe_bytes"}));
+      EXPECT_TRUE(f.at("max_array_depth").is_number_unsigned());
+      for (const auto &d : f.at("dequantize_dtypes"))
+        EXPECT_TRUE(weightio::dtype_from_name(d.get<std::string>())) << d;
+      for (const auto &b : f.at("block_types"))
+        EXPECT_EQ(keys(b),
+                  (std::set<std::string>{"name", "block_elements", "block_bytes", "alignment"}));
       EXPECT_TRUE(f.at("options").is_array());
       EXPECT_TRUE(f.at("block_types").is_array());
       EXPECT_TRUE(f.at("limits").is_object());

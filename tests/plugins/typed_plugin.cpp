@@ -5,9 +5,13 @@
 // scramble=true the data is stored XOR 0x5A and the host's threads undo it
 // through decode, 64 bytes per unit).
 //
-// Built twice: VARIANT_TYPED2 is a second format ("typed2") holding the
-// same block type, for conversions between two formats that hold it;
-// VARIANT_BAD_GEOMETRY declares test.Q8 with another geometry.
+// Built several times: VARIANT_TYPED2 is a second format ("typed2") holding
+// the same block type, for conversions between two formats that hold it;
+// VARIANT_BAD_GEOMETRY declares test.Q8 with another size, and
+// VARIANT_BAD_ALIGNMENT with another alignment only. VARIANT_FLAT ("flat",
+// ABI 3) holds flat arrays only and at most 32 metadata values, which its
+// writer and reader enforce with the SDK's limit status. The tests also build
+// VARIANT_TYPED against the frozen ABI-2 header and SDK (tests/plugins/abi2).
 //
 // File layout (little-endian): "WIOTYPD1", u8 scrambled, 7 zero bytes,
 // u64 n_metadata, { u32 key_len, key, value }, u64 n_tensors, { u32
@@ -35,6 +39,12 @@ const char *const kExtensions[] = {"typed2", nullptr};
 #elif defined(VARIANT_BAD_GEOMETRY)
 constexpr const char *kName = "badgeom";
 const char *const kExtensions[] = {"badgeom", nullptr};
+#elif defined(VARIANT_BAD_ALIGNMENT)
+constexpr const char *kName = "badalign";
+const char *const kExtensions[] = {"badalign", nullptr};
+#elif defined(VARIANT_FLAT)
+constexpr const char *kName = "flat";
+const char *const kExtensions[] = {"flat", nullptr};
 #else
 constexpr const char *kName = "typed";
 const char *const kExtensions[] = {"typed", nullptr};
@@ -46,7 +56,12 @@ const wio_block_type kQ8 = {sizeof(wio_block_type), 32,
 #else
                             34,
 #endif
-                            "test.Q8", 2};
+                            "test.Q8",
+#if defined(VARIANT_BAD_ALIGNMENT)
+                            4};
+#else
+                            2};
+#endif
 const wio_block_type *const kBlocks[] = {&kQ8};
 
 const char *const kLabels[] = {"a", "b", nullptr};
@@ -168,7 +183,15 @@ uint64_t align64(uint64_t x) {
   return (x + 63) / 64 * 64;
 }
 
+#if defined(VARIANT_FLAT)
+constexpr uint64_t kMaxValues = 32;
+#endif
+
 void write_typed(const wio_write_request &r) {
+#if defined(VARIANT_FLAT)
+  if (r.value_count > kMaxValues)
+    sdk::over_limit("metadata count", r.value_count, kMaxValues, "flat.max_values");
+#endif
   const sdk::Sink sink(r.sink);
   sdk::ByteWriter w(sink);
   const bool scramble = sdk::write_option(r, "scramble").value_or("false") == "true";
@@ -298,6 +321,10 @@ void read_typed(const wio_read_request &r) {
   const bool scrambled = in.u8("scrambled") != 0;
   in.skip(7, "padding");
   const uint64_t n_meta = in.u64("metadata count");
+#if defined(VARIANT_FLAT)
+  if (n_meta > kMaxValues)
+    sdk::over_limit("metadata count", n_meta, kMaxValues, "flat.max_values");
+#endif
   ValueStore store;
   for (uint64_t i = 0; i < n_meta; ++i) {
     const uint32_t kn = in.u32("key length");
@@ -369,7 +396,7 @@ int32_t decode(const wio_decode_request *r, char *error, size_t size) {
 const wio_format kFormat = [] {
   wio_format f = sdk::empty_format();
   f.name = kName;
-  f.description = "ABI-2 test format";
+  f.description = "typed-metadata test format";
   f.extensions = kExtensions;
   f.caps = WIO_CAP_READ | WIO_CAP_WRITE | WIO_CAP_METADATA;
   f.write_dtypes = ~uint64_t{0} >> (64 - WIO_DTYPE_COUNT_V1);
@@ -384,6 +411,9 @@ const wio_format kFormat = [] {
   f.option_count = 4;
   f.write_limits = &kLimits;
   f.decode = decode;
+#if defined(VARIANT_FLAT)
+  f.max_array_depth = 1;
+#endif
   return f;
 }();
 const wio_format *const kFormats[] = {&kFormat};

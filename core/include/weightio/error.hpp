@@ -24,19 +24,29 @@ enum class ErrorCode {
 
 class Error : public std::runtime_error {
 public:
-  Error(ErrorCode code, const std::string &message, std::string file = {}, std::string tensor = {})
+  Error(ErrorCode code, const std::string &message, std::string file = {}, std::string tensor = {},
+        std::string limit = {})
       : std::runtime_error(message), code_(code), file_(std::move(file)),
-        tensor_(std::move(tensor)) {}
+        tensor_(std::move(tensor)), limit_(std::move(limit)) {}
   ErrorCode code() const noexcept { return code_; }
   // The file concerned, or empty.
   const std::string &file() const noexcept { return file_; }
   // The tensor concerned, or empty.
   const std::string &tensor() const noexcept { return tensor_; }
+  // Added in 0.3: the name of the limit a file or a save is over, or empty
+  // when the error is not about a limit. A field of LoadLimits (at load:
+  // "max_header_bytes", "max_tensors", ...) or of the format's write limits
+  // (at save: "max_ndim", "max_name_bytes", ...), or a name the format's
+  // plugin gives its own limit. Such errors are FormatError at load and
+  // UnsupportedError at save, and their message reads "<what> <value> is
+  // over the limit <limit> (<field>)".
+  const std::string &limit() const noexcept { return limit_; }
 
 private:
   ErrorCode code_;
   std::string file_;
   std::string tensor_;
+  std::string limit_;
 };
 
 // The input file is not valid for its format (ErrorCode::InvalidFile).

@@ -93,8 +93,17 @@ struct LoadOptions {
   // memory where the format allows (npz streams each member's CRC).
   bool describe_only = false;
   LoadLimits limits;
-  // The format's own load options (e.g. GGUF's "dequantize"), as for saving.
+  // The format's own load options, as for saving (`weightio plugins` lists
+  // them).
   std::map<std::string, std::string> format_options;
+  // Added in 0.3: load block-quantized tensors (GGUF's Q4_0, Q8_0, ...) as
+  // this dtype instead, dequantized by the format's reader. Only dtypes in
+  // the format's FormatInfo::dequantize_dtypes: for any other, or a format
+  // that dequantizes nothing, the load fails before reading with
+  // UnsupportedError (ErrorCode::UnsupportedOption) naming the format and
+  // what it can dequantize to. Tensors that are not block-quantized load as
+  // they are.
+  std::optional<DType> dequantize;
   // Threads for the load's work after parsing (0 = the number of cores, at
   // most 8; 1 = none besides the caller's): copies of tensors that can't be
   // views, ranged reads (read_into_memory), checksums, inflation, byte

@@ -67,6 +67,13 @@ struct FormatInfo {
   // Its sharded checkpoints describe themselves through split.* metadata
   // keys in the shards (GGUF's gguf-split layout), with no index file.
   bool split_keys = false;
+  // Added in 0.3 (plugin ABI 3):
+  // How deep its metadata's arrays may nest: 1 = flat arrays only, 2 =
+  // arrays of flat arrays, ...; 0 = any depth (up to WIO_MAX_VALUE_DEPTH).
+  uint32_t max_array_depth = 0;
+  // The dtypes its reader can turn its block types into
+  // (LoadOptions::dequantize); empty = it dequantizes nothing.
+  std::vector<DType> dequantize_dtypes;
 };
 
 struct PluginInfo {
@@ -86,7 +93,8 @@ struct PluginFailure {
 };
 
 // Whether a format can save this metadata value (its type, and for arrays
-// every item type, among those it declares).
+// every item type, among those it declares, nested no deeper than its
+// max_array_depth).
 bool format_holds(const FormatInfo &format, const Value &value);
 
 // Loaded plugins in discovery order.

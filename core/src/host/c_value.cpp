@@ -261,13 +261,35 @@ bool value_fits(const Value &v, const std::vector<ValueType> &types, ValueType &
   return true;
 }
 
+bool value_fits(const Value &v, const FormatInfo &format, ValueType &missing) {
+  if (!value_fits(v, format.metadata_types, missing))
+    return false;
+  // Nested deeper than declared: the array level the format lacks.
+  if (format.max_array_depth != 0 && v.depth() > format.max_array_depth) {
+    missing = ValueType::Array;
+    return false;
+  }
+  return true;
+}
+
+std::string depth_refusal(const std::string &key, const Value &v, const FormatInfo &format) {
+  if (format.max_array_depth == 0 || v.depth() <= format.max_array_depth)
+    return {};
+  return "the " + format.name + " format holds " +
+         (format.max_array_depth == 1
+              ? std::string("flat arrays only")
+              : "arrays nested " + std::to_string(format.max_array_depth) + " deep at most") +
+         ": array depth " + std::to_string(v.depth()) + " of metadata value '" + key +
+         "' is over the limit " + std::to_string(format.max_array_depth) + " (max_array_depth)";
+}
+
 } // namespace weightio::detail
 
 namespace weightio {
 
 bool format_holds(const FormatInfo &format, const Value &value) {
   ValueType missing{};
-  return format.metadata && detail::value_fits(value, format.metadata_types, missing);
+  return format.metadata && detail::value_fits(value, format, missing);
 }
 
 } // namespace weightio

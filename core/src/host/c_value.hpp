@@ -3,6 +3,7 @@
 
 #include <weightio/metadata.hpp>
 #include <weightio/plugin_abi.h>
+#include <weightio/registry.hpp>
 
 #include <deque>
 #include <string>
@@ -28,5 +29,11 @@ Value value_from_c(const wio_value &v);
 
 // Whether a format holding `types` can hold `v`; else the type it can't.
 bool value_fits(const Value &v, const std::vector<ValueType> &types, ValueType &missing);
+// As above, for a format: its types, and arrays nested no deeper than its
+// max_array_depth (else `missing` is Array).
+bool value_fits(const Value &v, const FormatInfo &format, ValueType &missing);
+// Why the format can't hold metadata value `key` for its nesting (phrased
+// as a limit, max_array_depth), or empty when it can.
+std::string depth_refusal(const std::string &key, const Value &v, const FormatInfo &format);
 
 } // namespace weightio::detail

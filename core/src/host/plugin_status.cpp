@@ -2,9 +2,23 @@
 
 #include <weightio/error.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 namespace weightio::detail {
+
+std::string limit_named_in(std::string_view message) {
+  const auto open = message.rfind(" (");
+  if (message.empty() || message.back() != ')' || open == std::string_view::npos)
+    return {};
+  const std::string_view name = message.substr(open + 2, message.size() - open - 3);
+  const bool ok =
+      !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '.' || c == ':';
+      });
+  return ok ? std::string(name) : std::string();
+}
 
 void throw_plugin_status(int32_t status, const char *message, std::exception_ptr host_error,
                          const std::string &file, const PluginLibrary &plugin, const char *action) {
@@ -28,6 +42,16 @@ void throw_plugin_status(int32_t status, const char *message, std::exception_ptr
     throw Error(ErrorCode::Cancelled, text, file);
   case WIO_ERR_INTERNAL:
     throw Error(ErrorCode::Internal, text, file);
+  case WIO_ERR_LIMIT: {
+    // The same types and codes as a file or a save the format refuses
+    // otherwise, so callers' catches keep working; limit() says which.
+    std::string limit = limit_named_in(msg);
+    if (limit.empty())
+      limit = "unnamed";
+    if (std::strcmp(action, "save") == 0)
+      throw UnsupportedError(ErrorCode::UnsupportedOption, text, file, {}, std::move(limit));
+    throw FormatError(ErrorCode::InvalidFile, text, file, {}, std::move(limit));
+  }
   default:
     throw PluginError(ErrorCode::Plugin,
                       text + " (unknown status code " + std::to_string(status) + ")", file);

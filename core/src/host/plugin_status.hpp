@@ -9,13 +9,20 @@
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <string_view>
 
 namespace weightio::detail {
 
 // Size of the error buffer handed to plugins.
 inline constexpr size_t kPluginErrorSize = 4096;
 
-// Plugin -> host. Throws for a non-OK status. A host-side exception recorded
+// The limit a message phrased "... is over the limit N (<field>)" names:
+// the word in its closing parentheses, or empty when it ends otherwise.
+std::string limit_named_in(std::string_view message);
+
+// Plugin -> host. Throws for a non-OK status. WIO_ERR_LIMIT becomes a
+// FormatError (load) or UnsupportedError (save) whose limit() is the name
+// the message ends with ("unnamed" when it names none). A host-side exception recorded
 // during the call (a sink or callback failure) wins: it carries the real
 // reason. `action` is "save" or "load".
 [[noreturn]] void throw_plugin_status(int32_t status, const char *message,

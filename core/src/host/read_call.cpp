@@ -80,6 +80,7 @@ public:
     c_.emit_value = &value_cb;
     c_.warn = &warn_cb;
     c_.alloc_for = &alloc_for_cb;
+    c_.dequantize = dequantize_request(fmt.format->info, o.dequantize, file_);
     out_.format = fmt.format->info.name;
   }
 

@@ -44,6 +44,12 @@ std::string check_geometry(std::string_view name, uint64_t elements, uint64_t by
   return {};
 }
 
+// The whole geometry, so that two declarations that differ show where.
+std::string geometry(uint32_t elements, uint64_t bytes, uint64_t alignment) {
+  return std::to_string(elements) + " elements in " + std::to_string(bytes) +
+         " bytes, aligned to " + std::to_string(alignment);
+}
+
 const BlockType *enter(const std::string &name, uint32_t elements, uint64_t bytes,
                        uint64_t alignment, const std::string &who) {
   auto &t = table();
@@ -53,12 +59,10 @@ const BlockType *enter(const std::string &name, uint32_t elements, uint64_t byte
     const BlockType &old = *it->second;
     if (old.block_elements == elements && old.block_bytes == bytes && old.alignment == alignment)
       return &old;
-    throw PluginError(ErrorCode::Plugin, "block type '" + name + "' is declared by " +
-                                             old.declared_by + " as " +
-                                             std::to_string(old.block_elements) + " elements in " +
-                                             std::to_string(old.block_bytes) + " bytes and by " +
-                                             who + " as " + std::to_string(elements) +
-                                             " elements in " + std::to_string(bytes) + " bytes");
+    throw PluginError(ErrorCode::Plugin,
+                      "block type '" + name + "' is declared by " + old.declared_by + " as " +
+                          geometry(old.block_elements, old.block_bytes, old.alignment) +
+                          " and by " + who + " as " + geometry(elements, bytes, alignment));
   }
   auto b = std::make_unique<BlockType>(BlockType{name, elements, bytes, alignment, who});
   const BlockType *p = b.get();

@@ -151,6 +151,28 @@ OptionList resolve_options(const FormatInfo &format,
   return out;
 }
 
+int32_t dequantize_request(const FormatInfo &format, const std::optional<DType> &to,
+                           const std::string &file) {
+  if (!to)
+    return WIO_DEQUANTIZE_NONE;
+  const auto &can = format.dequantize_dtypes;
+  if (std::find(can.begin(), can.end(), *to) != can.end())
+    return static_cast<int32_t>(*to);
+  std::string why;
+  if (can.empty()) {
+    why = "the " + format.name + " format cannot dequantize (LoadOptions::dequantize): " +
+          (format.block_types.empty() ? "it holds no block-quantized types"
+                                      : "its plugin declares no dtypes to dequantize to");
+  } else {
+    std::string names;
+    for (DType d : can)
+      names += (names.empty() ? "" : ", ") + std::string(dtype_name(d));
+    why = "the " + format.name + " format dequantizes to " + names + ", not " +
+          std::string(dtype_name(*to));
+  }
+  throw UnsupportedError(ErrorCode::UnsupportedOption, "cannot load '" + file + "': " + why, file);
+}
+
 } // namespace detail
 
 } // namespace weightio

@@ -7,6 +7,7 @@
 #include <weightio/registry.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +41,13 @@ OptionList resolve_options(const FormatInfo &format,
 // The C view of `options` for a read or write request: pairs pointing into
 // `options`, which must outlive it and stay unchanged.
 std::vector<wio_kv> c_options(const OptionList &options);
+
+// The wio_read_request.dequantize of a load: WIO_DEQUANTIZE_NONE, or the
+// dtype LoadOptions::dequantize asks for. Throws UnsupportedError
+// (UnsupportedOption) naming `file` and the format when the format cannot
+// dequantize to it.
+int32_t dequantize_request(const FormatInfo &format, const std::optional<DType> &to,
+                           const std::string &file);
 
 // One line per option: "zip64 (bool, default false): ...", for messages.
 std::string describe_options(const FormatInfo &format, bool save);

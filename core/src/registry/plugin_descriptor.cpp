@@ -124,6 +124,20 @@ std::string check_format_v2(const wio_format &f, const std::string &fmt) {
   return {};
 }
 
+// The fields added in ABI 3, read only when struct_size holds them.
+std::string check_format_v3(const wio_format &f, const std::string &fmt) {
+  if (WIO_HAS_FIELD(&f, wio_format, max_array_depth) && f.max_array_depth > WIO_MAX_VALUE_DEPTH)
+    return fmt + " declares arrays nested " + std::to_string(f.max_array_depth) +
+           " deep, over the " + std::to_string(WIO_MAX_VALUE_DEPTH) + " values may nest";
+  if (WIO_HAS_FIELD(&f, wio_format, dequantize_dtypes) && f.dequantize_dtypes != 0) {
+    if (f.dequantize_dtypes >> WIO_DTYPE_COUNT_V1)
+      return fmt + " declares dequantizing to dtypes this weightio does not know";
+    if (!(f.caps & WIO_CAP_READ) || f.block_type_count == 0)
+      return fmt + " declares dequantizing but reads no block types";
+  }
+  return {};
+}
+
 std::string check_format(const wio_format *f, size_t index) {
   const std::string where = "format #" + std::to_string(index);
   if (f == nullptr)
@@ -155,7 +169,9 @@ std::string check_format(const wio_format *f, size_t index) {
     return fmt + " has a null probe function";
   if (f->write_dtypes >> WIO_DTYPE_COUNT_V1)
     return fmt + " declares dtypes this weightio does not know";
-  return check_format_v2(*f, fmt);
+  if (auto why = check_format_v2(*f, fmt); !why.empty())
+    return why;
+  return check_format_v3(*f, fmt);
 }
 
 } // namespace

@@ -47,6 +47,16 @@ void describe_v2(const wio_format &f, FormatInfo &info, const std::string &who) 
   info.decodes = WIO_HAS_FIELD(&f, wio_format, decode) && f.decode != nullptr;
 }
 
+// The fields added in ABI 3, where struct_size holds them.
+void describe_v3(const wio_format &f, FormatInfo &info) {
+  if (WIO_HAS_FIELD(&f, wio_format, max_array_depth))
+    info.max_array_depth = f.max_array_depth;
+  if (WIO_HAS_FIELD(&f, wio_format, dequantize_dtypes))
+    for (int d = 0; d < static_cast<int>(WIO_DTYPE_COUNT_V1); ++d)
+      if (f.dequantize_dtypes & WIO_DTYPE_BIT(d))
+        info.dequantize_dtypes.push_back(static_cast<DType>(d));
+}
+
 FormatInfo describe(const wio_format &f, const std::string &who) {
   FormatInfo info;
   info.name = f.name;
@@ -62,6 +72,7 @@ FormatInfo describe(const wio_format &f, const std::string &who) {
     if (info.can_write && (f.write_dtypes & WIO_DTYPE_BIT(d)))
       info.write_dtypes.push_back(static_cast<DType>(d));
   describe_v2(f, info, who);
+  describe_v3(f, info);
   return info;
 }
 

@@ -51,7 +51,7 @@ extern "C" {
 
 /* The ABI this header describes, and the oldest one a host built from it
  * still loads. */
-#define WEIGHTIO_ABI_VERSION 2u
+#define WEIGHTIO_ABI_VERSION 3u
 #define WEIGHTIO_ABI_MIN_VERSION 1u
 
 /* Name of the single exported entry function (see wio_plugin_entry_fn). */
@@ -80,7 +80,16 @@ typedef enum wio_status {
   WIO_ERR_UNSUPPORTED_OPTION = 3, /* an option the format can't honour */
   WIO_ERR_IO = 4,                 /* the sink failed (disk full, ...) */
   WIO_ERR_CANCELLED = 5,          /* a progress callback asked to stop */
-  WIO_ERR_INTERNAL = 6            /* a bug, out of memory, anything else */
+  WIO_ERR_INTERNAL = 6,           /* a bug, out of memory, anything else */
+  /* Added in ABI 3: a file, or what a save was given, is over a limit the
+   * format (or the host, through wio_read_limits) sets. The message is
+   * phrased "<what> <value> is over the limit <limit> (<field>)" and ends
+   * with the limit's name in parentheses (a wio_read_limits or
+   * wio_write_limits field, or a name of the format's own): the host hands
+   * that name to callers as the error's limit. Reported like
+   * WIO_ERR_INVALID_FILE when loading and WIO_ERR_UNSUPPORTED_OPTION when
+   * saving, so hosts catch it where they caught those. */
+  WIO_ERR_LIMIT = 7
 } wio_status;
 
 /* ---------------------------------------------------------------- dtypes */
@@ -194,8 +203,11 @@ typedef struct wio_metadata {
 
 /* ------------------------------------------- block-quantized types (ABI 2) */
 
-/* A storage type a plugin defines, declared as data in wio_format. Two
- * plugins may declare one name only with the same geometry. */
+/* A storage type a plugin defines, declared as data in wio_format. Its
+ * geometry is three numbers: elements per block (block_elements), bytes per
+ * block (block_bytes) and the alignment a zero-copy view needs (alignment).
+ * Two plugins may declare one name only with the same geometry, all three
+ * alike; the host refuses the second, naming both and both geometries. */
 typedef struct wio_block_type {
   uint32_t struct_size;
   uint32_t block_elements; /* logical elements per block, >= 1 */
@@ -454,7 +466,16 @@ typedef struct wio_read_request {
   /* As alloc, naming the tensor the memory is for (the host may hand out
    * the caller's own buffer for it). */
   void *(*alloc_for)(void *ctx, wio_str tensor, uint64_t size, uint64_t alignment);
+  /* Added in ABI 3. */
+  /* WIO_DEQUANTIZE_NONE, or the wio_dtype (one in the format's
+   * dequantize_dtypes) that block-quantized tensors are to be emitted as.
+   * Absent from an older host's request: read it with WIO_HAS_FIELD. */
+  int32_t dequantize;
+  uint32_t reserved3; /* 0 */
 } wio_read_request;
+
+/* wio_read_request.dequantize: keep block-quantized tensors as they are. */
+#define WIO_DEQUANTIZE_NONE (-1)
 
 /* ------------------------------------------------------- decode (ABI 2) */
 
@@ -584,6 +605,20 @@ typedef struct wio_format {
   /* Required when read emits WIO_STORAGE_DECODE tensors. Thread-safe,
    * reentrant; the error buffer as for read. */
   int32_t (*decode)(const wio_decode_request *request, char *error, size_t error_size);
+  /* Added in ABI 3. */
+  /* How deep the metadata's arrays may nest (with WIO_VALUE_ARRAY in
+   * metadata_types): 1 = flat arrays only (of the declared item types), 2 =
+   * arrays of flat arrays, ...; 0 = any depth up to WIO_MAX_VALUE_DEPTH, as
+   * before ABI 3. The host never writes a deeper value (the save is refused
+   * naming the key), `weightio convert` drops one with a warning, and the
+   * conformance kit sends none. */
+  uint32_t max_array_depth;
+  uint32_t reserved3; /* 0 */
+  /* WIO_DTYPE_BIT mask of the dtypes read can turn the format's block
+   * types into, when wio_read_request.dequantize asks for one of them. 0 =
+   * it dequantizes nothing: the host refuses such a load, naming the
+   * format, before read runs. */
+  uint64_t dequantize_dtypes;
 } wio_format;
 
 /* ---------------------------------------------------------------- plugin */

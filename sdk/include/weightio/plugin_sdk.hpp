@@ -42,6 +42,22 @@ private:
   fail(WIO_ERR_INVALID_FILE, std::move(message));
 }
 
+// ABI 3: a file, or a save, over a limit (WIO_ERR_LIMIT), worded as the
+// host words its own: "<what> <value> is over the limit <limit> (<field>)".
+// `field` names the limit for the host's Error::limit(): a wio_read_limits
+// or wio_write_limits field ("max_tensors"), or a name of the format's own.
+class LimitExceeded : public Failure {
+public:
+  LimitExceeded(std::string_view what, uint64_t value, uint64_t limit, std::string_view field)
+      : Failure(WIO_ERR_LIMIT, std::string(what) + " " + std::to_string(value) +
+                                   " is over the limit " + std::to_string(limit) + " (" +
+                                   std::string(field) + ")") {}
+};
+[[noreturn]] inline void over_limit(std::string_view what, uint64_t value, uint64_t limit,
+                                    std::string_view field) {
+  throw LimitExceeded(what, value, limit, field);
+}
+
 inline void write_error(char *buf, size_t cap, std::string_view msg) noexcept {
   if (buf == nullptr || cap == 0)
     return;

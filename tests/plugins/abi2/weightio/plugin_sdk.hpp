@@ -1,0 +1,294 @@
+// FROZEN: weightio's plugin_sdk.hpp as weightio 0.2 shipped it (commit ea24045),
+// for the frozen ABI-2 test plugin beside it. Never edit.
+// Header-only C++ layer over plugin_abi.h for plugin authors (C++17 or later).
+//
+// Write ordinary C++ that throws; wrap each ABI entry point in sdk::guard(),
+// which turns exceptions into a wio_status plus a message in the host's
+// buffer, so no exception ever crosses the C boundary. Sink and ReadContext
+// wrap the host's callbacks and throw sdk::Failure when the host reports an
+// error. Nothing here allocates memory that the host must free.
+#ifndef WEIGHTIO_PLUGIN_SDK_HPP
+#define WEIGHTIO_PLUGIN_SDK_HPP
+
+#include <weightio/dtype_info.hpp>
+#include <weightio/plugin_abi.h>
+
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <initializer_list>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace weightio::sdk {
+
+// An error with its ABI status. Throw it from plugin code; guard() reports it.
+class Failure : public std::exception {
+public:
+  Failure(wio_status status, std::string message) : status_(status), message_(std::move(message)) {}
+  wio_status status() const noexcept { return status_; }
+  const char *what() const noexcept override { return message_.c_str(); }
+
+private:
+  wio_status status_;
+  std::string message_;
+};
+
+[[noreturn]] inline void fail(wio_status status, std::string message) {
+  throw Failure(status, std::move(message));
+}
+[[noreturn]] inline void invalid_file(std::string message) {
+  fail(WIO_ERR_INVALID_FILE, std::move(message));
+}
+
+inline void write_error(char *buf, size_t cap, std::string_view msg) noexcept {
+  if (buf == nullptr || cap == 0)
+    return;
+  size_t n = msg.size() < cap - 1 ? msg.size() : cap - 1;
+  std::memcpy(buf, msg.data(), n);
+  buf[n] = '\0';
+}
+
+// Runs f() and maps what it throws onto a status. f returns void.
+template <class F> int32_t guard(char *error, size_t error_size, F &&f) noexcept {
+  try {
+    std::forward<F>(f)();
+    return WIO_OK;
+  } catch (const Failure &e) {
+    write_error(error, error_size, e.what());
+    // A Failure carrying WIO_OK would report success for a failed call.
+    return e.status() == WIO_OK ? WIO_ERR_INTERNAL : e.status();
+  } catch (const std::bad_alloc &) {
+    write_error(error, error_size, "out of memory");
+    return WIO_ERR_INTERNAL;
+  } catch (const std::exception &e) {
+    write_error(error, error_size, e.what());
+    return WIO_ERR_INTERNAL;
+  } catch (...) {
+    write_error(error, error_size, "unknown exception in plugin");
+    return WIO_ERR_INTERNAL;
+  }
+}
+
+inline std::string_view view(wio_str s) {
+  return {s.data, s.size};
+}
+inline wio_str make_str(std::string_view s) {
+  return {s.data(), s.size()};
+}
+
+// Quotes a name from a file for an error message. Control characters and
+// NUL are escaped (\x00, \n, \x1b), so the host's C error buffer never
+// cuts a message short and a name cannot forge a line; the rest is kept.
+inline std::string quoted(std::string_view name) {
+  static const char hex[] = "0123456789abcdef";
+  std::string out = "'";
+  for (unsigned char c : name) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "'";
+}
+
+// A wio_format with every field zero but struct_size: fill in what the
+// format has, so a descriptor compiles unchanged when the ABI appends
+// fields.
+inline wio_format empty_format() {
+  wio_format f;
+  std::memset(&f, 0, sizeof f);
+  f.struct_size = sizeof(wio_format);
+  return f;
+}
+
+// A WIO_DTYPE_BIT mask of the listed dtypes.
+constexpr uint64_t dtype_mask(std::initializer_list<int32_t> dtypes) {
+  uint64_t m = 0;
+  for (int32_t d : dtypes)
+    m |= WIO_DTYPE_BIT(d);
+  return m;
+}
+
+// A WIO_VALUE_BIT mask of the listed metadata value types.
+constexpr uint32_t value_mask(std::initializer_list<int32_t> types) {
+  uint32_t m = 0;
+  for (int32_t t : types)
+    m |= WIO_VALUE_BIT(t);
+  return m;
+}
+inline constexpr uint32_t kAllValueTypes = (UINT32_C(1) << WIO_VALUE_COUNT) - 1;
+
+// The canonical text of an option the host passed (it passes every declared
+// option, defaults filled in), or nullopt when absent (an older host).
+inline std::optional<std::string_view> find_option(const wio_kv *options, size_t count,
+                                                   std::string_view name) {
+  for (size_t i = 0; options != nullptr && i < count; ++i)
+    if (std::string_view(options[i].key.data, options[i].key.size) == name)
+      return std::string_view(options[i].value.data, options[i].value.size);
+  return std::nullopt;
+}
+
+// The save options of a request (none from an ABI-1 host).
+inline std::optional<std::string_view> write_option(const wio_write_request &r,
+                                                    std::string_view name) {
+  if (!WIO_HAS_FIELD(&r, wio_write_request, option_count))
+    return std::nullopt;
+  return find_option(r.options, r.option_count, name);
+}
+
+// Throws Failure for a host callback's non-OK status. The message is empty:
+// the host already holds the reason and reports it itself.
+inline void check_host_status(int32_t st) {
+  if (st != WIO_OK)
+    fail(static_cast<wio_status>(st), "");
+}
+
+// The host's output sink. Every call throws Failure when the host fails.
+class Sink {
+public:
+  explicit Sink(const wio_sink *s) : s_(s) {}
+  void write(const void *data, size_t size) const {
+    check_host_status(s_->write(s_->ctx, data, size));
+  }
+  void write(std::string_view bytes) const { write(bytes.data(), bytes.size()); }
+  void writev(const wio_iovec *iov, size_t count) const {
+    check_host_status(s_->writev(s_->ctx, iov, count));
+  }
+  void pwrite(uint64_t offset, const void *data, size_t size) const {
+    check_host_status(s_->pwrite(s_->ctx, offset, data, size));
+  }
+  uint64_t position() const { return s_->position(s_->ctx); }
+  void progress(uint64_t done, uint64_t total) const {
+    check_host_status(s_->progress(s_->ctx, done, total));
+  }
+  // A non-fatal note for the caller; dropped by an ABI-1 host.
+  void warn(std::string_view message) const {
+    if (WIO_HAS_FIELD(s_, wio_sink, warn) && s_->warn != nullptr)
+      s_->warn(s_->ctx, make_str(message));
+  }
+
+private:
+  const wio_sink *s_;
+};
+
+// The host's side of a read.
+class ReadContext {
+public:
+  explicit ReadContext(const wio_read_request *r) : r_(r) {}
+  const uint8_t *data() const { return r_->data; }
+  uint64_t size() const { return r_->size; }
+  bool verify_all() const { return (r_->flags & WIO_READ_VERIFY) != 0; }
+  // Whether the host wants names, types and shapes only (WIO_READ_DESCRIBE).
+  bool describe_only() const { return (r_->flags & WIO_READ_DESCRIBE) != 0; }
+  // The host's limits; all zero (no limit) when it passed none.
+  const wio_read_limits &limits() const {
+    static const wio_read_limits none{sizeof(wio_read_limits), 0, 0, 0, 0};
+    return r_->limits != nullptr ? *r_->limits : none;
+  }
+  // ABI 2 parts of the request, each safe with an ABI-1 host.
+  bool has_v2() const { return WIO_HAS_FIELD(r_, wio_read_request, alloc_for); }
+  std::optional<std::string_view> option(std::string_view name) const {
+    if (!has_v2())
+      return std::nullopt;
+    return find_option(r_->options, r_->option_count, name);
+  }
+  uint32_t threads() const { return has_v2() && r_->threads != 0 ? r_->threads : 1; }
+  void warn(std::string_view message) const {
+    if (has_v2() && r_->warn != nullptr)
+      r_->warn(r_->ctx, make_str(message));
+  }
+  // Typed metadata; throws Failure(WIO_ERR_UNSUPPORTED_OPTION) for an ABI-1
+  // host, which takes strings only (use metadata() for those).
+  void value(std::string_view key, const wio_value &v) const {
+    if (!has_v2() || r_->emit_value == nullptr)
+      fail(WIO_ERR_UNSUPPORTED_OPTION, "this weightio is too old for typed metadata");
+    check_host_status(r_->emit_value(r_->ctx, make_str(key), &v));
+  }
+
+  bool wants(std::string_view name) const { return r_->wants(r_->ctx, make_str(name)) != 0; }
+  // Throws Failure(WIO_ERR_INTERNAL) when the host refuses.
+  void *alloc(uint64_t size, uint64_t alignment, std::string_view what) const {
+    void *p = has_v2() && r_->alloc_for != nullptr
+                  ? r_->alloc_for(r_->ctx, make_str(what), size, alignment)
+                  : r_->alloc(r_->ctx, size, alignment);
+    if (p == nullptr)
+      fail(WIO_ERR_INTERNAL,
+           "cannot allocate " + std::to_string(size) + " bytes for " + std::string(what));
+    return p;
+  }
+  void emit(const wio_tensor_out &t) const { check_host_status(r_->emit_tensor(r_->ctx, &t)); }
+  void metadata(std::string_view key, std::string_view value) const {
+    check_host_status(r_->emit_metadata(r_->ctx, make_str(key), make_str(value)));
+  }
+  void progress(uint64_t done, uint64_t total) const {
+    check_host_status(r_->progress(r_->ctx, done, total));
+  }
+
+private:
+  const wio_read_request *r_;
+};
+
+inline wio_tensor_out mapped_tensor(int32_t dtype, std::string_view name, const int64_t *shape,
+                                    uint32_t ndim, uint64_t offset, uint64_t nbytes) {
+  wio_tensor_out t{};
+  t.struct_size = sizeof(wio_tensor_out);
+  t.dtype = dtype;
+  t.name = make_str(name);
+  t.ndim = ndim;
+  t.shape = shape;
+  t.storage = WIO_STORAGE_MAPPED;
+  t.offset = offset;
+  t.nbytes = nbytes;
+  return t;
+}
+
+// A tensor described without bytes, for a read with WIO_READ_DESCRIBE.
+inline wio_tensor_out described_tensor(int32_t dtype, std::string_view name, const int64_t *shape,
+                                       uint32_t ndim, uint64_t nbytes) {
+  wio_tensor_out t{};
+  t.struct_size = sizeof(wio_tensor_out);
+  t.dtype = dtype;
+  t.name = make_str(name);
+  t.ndim = ndim;
+  t.shape = shape;
+  t.storage = WIO_STORAGE_NONE;
+  t.nbytes = nbytes;
+  return t;
+}
+
+inline wio_tensor_out buffer_tensor(int32_t dtype, std::string_view name, const int64_t *shape,
+                                    uint32_t ndim, void *buffer, uint64_t nbytes) {
+  wio_tensor_out t{};
+  t.struct_size = sizeof(wio_tensor_out);
+  t.dtype = dtype;
+  t.name = make_str(name);
+  t.ndim = ndim;
+  t.shape = shape;
+  t.storage = WIO_STORAGE_BUFFER;
+  t.buffer = buffer;
+  t.nbytes = nbytes;
+  return t;
+}
+
+} // namespace weightio::sdk
+
+// Defines the exported entry returning `descriptor` (a static wio_plugin).
+#define WEIGHTIO_DEFINE_PLUGIN(descriptor)                                                         \
+  extern "C" WEIGHTIO_PLUGIN_EXPORT const wio_plugin *weightio_plugin_entry(                       \
+      uint32_t host_abi_version) {                                                                 \
+    (void)host_abi_version;                                                                        \
+    return &(descriptor);                                                                          \
+  }
+
+#endif
