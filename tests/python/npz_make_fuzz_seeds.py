@@ -1,4 +1,4 @@
-"""Writes the issue-16 seeds of the npz fuzz corpora into OUT: small deflate
+"""Writes the hostile-input seeds of the npz fuzz corpora into OUT: small deflate
 bombs (truthful, and lying about their size either way), member names with a
 NUL and with terminal escapes, and end records that disagree with the
 central directory (made by npz_make_eocd_disagreements.py). The committed
