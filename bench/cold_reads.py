@@ -1,4 +1,4 @@
-"""Issue 14 point 8: cold reads. Before every single run: sync, drop the
+"""Cold reads. Before every single run: sync, drop the
 guest's page cache (echo 3 > /proc/sys/vm/drop_caches). The host's own cache
 is not ours to drop, so "cold" here means cold in this VM only.
 usage: cold_reads.py BENCH DATA OUT REPEATS"""

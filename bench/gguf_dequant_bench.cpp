@@ -1,7 +1,7 @@
 // Dequantization speed of the GGUF plugin's ggml block decoders, one core:
 // random blocks (f16 scales set to sane values) decoded into a reused,
 // pre-faulted output buffer, as a host decoding a tensor into its final
-// buffer would. bytes_per_second is the output written (issue 12 asks for
+// buffer would. bytes_per_second is the output written (the target is
 // >= 1 GB/s of float32 per core for Q8_0 and Q4_K).
 //   gguf_dequant_bench [--benchmark_filter=Q8_0] [Google Benchmark flags]
 #include "ggml/dequantize.hpp"

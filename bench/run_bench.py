@@ -3,7 +3,7 @@
 usage: run_bench.py --bench BUILD/bin/weightio_bench --data DIR --out DIR [--runs 5]
                     [--only core,gguf,shards | --only load]
 
---only load runs the load-path rows of issue 14 alone (copies, inflation,
+--only load runs the load-path rows alone (copies, inflation,
 read_into_memory, load_weights_into, thread scaling), with their own table.
 
 Each operation runs in its own process, RUNS times (median reported), with
@@ -121,14 +121,14 @@ def main():
         w("save_npz_compressed", "llm256")
         n("savez_compressed", "llm256")
     if "fresh" in groups:
-        # Issue 14: a load right after the save that wrote the file (the
+        # A load right after the save that wrote the file (the
         # page cache holds what that save's write pattern made of it).
         for op in ["load_npz_fresh", "load_st_fresh"]:
             w(op, "llm")
         if ("load", "llm") not in N:
             n("load", "llm")
     if "gguf" in groups:
-        # GGUF (issue 12): save against the safetensors save, open cost O(header).
+        # GGUF: save against the safetensors save, open cost O(header).
         for op in ["save_gguf", "load_gguf_open", "load_gguf_touch"]:
             w(op, "llm")
         w("load_gguf_open", "llm4x")
@@ -136,7 +136,7 @@ def main():
             if (op, "llm") not in W:
                 w(op, "llm")
     if "shards" in groups:
-        # Sharded checkpoints (issue 13): 4 GiB in 4 shards against one 4 GiB file.
+        # Sharded checkpoints: 4 GiB in 4 shards against one 4 GiB file.
         for op in ["save_st", "save_st_4shards", "load_st_4shards_touch", "load_st_touch"]:
             w(op, "llm4x")
 
@@ -144,7 +144,7 @@ def main():
     rows = []
 
     def row(what, mine, ref, ref_name, target):
-        # target None: reported for information (the issue sets no target)
+        # target None: reported for information (no target is set)
         ratio = ref["median"] / mine["median"]
         ok = target is None or ratio >= target
         tp = mine["params_bytes"] / mine["median"] / gib if "params_bytes" in mine else 0
@@ -225,7 +225,7 @@ def main():
               f"numpy {N['savez_compressed', 'llm256']['file_bytes']} B, ratio {size_ratio:.4f} "
               f"(target <= 1.02: {'yes' if size_ratio <= 1.02 else 'NO'})")
     if "fresh" in groups:
-        # Issue 14: the npz load of weightio's own file, right after the
+        # The npz load of weightio's own file, right after the
         # save, costs the safetensors load of the same tensors plus the
         # CRC-32 pass, at most 0.15 s per GiB more.
         npz, st = W["load_npz_fresh", "llm"], W["load_st_fresh", "llm"]
@@ -249,7 +249,7 @@ def main():
 
 
 def load_suite(args):
-    """The load paths of issue 14, with thread scaling (1, 2, all cores)."""
+    """The load paths, with thread scaling (1, 2, all cores)."""
     W, N = {}, {}
     cores = os.cpu_count()
 

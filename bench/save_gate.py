@@ -1,4 +1,4 @@
-"""Issue 11 point 7 gate: save medians of two builds (e.g. main at 7e9ffc7, before, and now,
+"""The save gate: save medians of two builds (e.g. main at 7e9ffc7, before, and now,
 after), interleaved in one run, with numpy.savez and a plain write() as
 references. Usage: save_gate.py BEFORE_BENCH AFTER_BENCH DATA OUT RUNS ROUNDS"""
 import json, statistics, subprocess, sys, os

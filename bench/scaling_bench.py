@@ -1,4 +1,4 @@
-"""The scaling rows of issue 16 (point 3): weightio's CLI on headers of very
+"""The scaling rows: weightio's CLI on headers of very
 many entries, time and peak memory per run.
 
 usage: scaling_bench.py --cli BUILD/bin/weightio --data DIR [--runs 5]

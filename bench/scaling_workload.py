@@ -1,4 +1,4 @@
-"""Files with very many entries, for the scaling rows (issue 16, point 3).
+"""Files with very many entries, for the scaling rows.
 
 usage: scaling_workload.py FOLDER  -> writes, if missing:
   empty.safetensors      no tensors (the baseline of the peak memory)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmark and runs weightio against numpy in one run; prints the
 # table (docs/PERFORMANCE.md). Needs ~12 GiB of free disk and memory.
-#   scripts/bench.sh --scaling [--runs N]: only the scaling rows (issue 16):
+#   scripts/bench.sh --scaling [--runs N]: only the scaling rows:
 #   the CLI on headers of 300,000 metadata entries and 1,000,000 tensors,
 #   time and peak memory; needs ~0.5 GiB of disk, a few minutes.
 set -euo pipefail

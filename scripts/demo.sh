@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command 1: install dependencies, build weightio, run the demo (saves
-# and reloads a small transformer through the npz and safetensors plugins).
+# and reloads a small transformer through the npz, safetensors and gguf plugins).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh

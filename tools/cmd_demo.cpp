@@ -188,7 +188,7 @@ Command add_demo(CLI::App &parent) {
          "Folder for model.npz, model.safetensors and model.gguf (kept); default: a temporary "
          "folder removed afterwards")
       ->type_name("PATH");
-  app->add_option("--size", o->size, "full (~380 MB) or small (~0.2 MB, for a quick check)")
+  app->add_option("--size", o->size, "full (~380 MB) or small (~0.4 MB, for a quick check)")
       ->check(CLI::IsMember({"small", "full"}))
       ->capture_default_str();
   app->add_option("--seed", o->seed, "Seed for the generated weights")->capture_default_str();

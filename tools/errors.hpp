@@ -9,7 +9,7 @@
 namespace wcli {
 
 // Runs `body` (a command) and returns its exit status. Exceptions become
-// "weightio <command>: <message>" on stderr and the status the issue asks for:
+// "weightio <command>: <message>" on stderr and the status docs/CLI.md gives:
 // an invalid input file is 1, everything else 2 (CliError: its own code).
 // Messages are escaped here (printable()): pass them raw.
 int run_reporting(const std::string &command, const std::function<int()> &body);

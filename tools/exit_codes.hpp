@@ -1,4 +1,4 @@
-// The tool's exit statuses (issue 5) and the exception commands throw to end
+// The tool's exit statuses (docs/CLI.md, "Exit status") and the exception commands throw to end
 // with one of them.
 #pragma once
 

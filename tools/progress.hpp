@@ -11,7 +11,7 @@
 
 namespace wcli {
 
-// Work above this many bytes gets a bar (issue 5: "files over ~64 MiB").
+// Work above this many bytes gets a bar (docs/CLI.md: "more than 64 MiB").
 inline constexpr uint64_t kProgressThreshold = uint64_t{64} << 20;
 
 class ProgressBar {

@@ -1,4 +1,4 @@
-// How the tool ends on signals (issue 16): an interrupt during a save is a
+// How the tool ends on signals: an interrupt during a save is a
 // cancellation that removes the temporary file; a file-size limit is a clean
 // error; a mapped input truncated under us is a message, not a silent death.
 #pragma once

@@ -1,5 +1,5 @@
-// Control characters from files and arguments never reach a terminal raw
-// (issue 16): file names, tensor names and metadata keys are escaped in
+// Control characters from files and arguments never reach a terminal raw:
+// file names, tensor names and metadata keys are escaped in
 // tables, errors, warnings (the tool's and the library's), and exact in
 // --json.
 #include "cli_support.hpp"

@@ -1,4 +1,4 @@
-// convert under signals and limits (issue 16): SIGINT, SIGTERM or SIGHUP
+// convert under signals and limits: SIGINT, SIGTERM or SIGHUP
 // mid-save cancels it (exit 128 + N), a second signal ends the tool at once,
 // a file-size limit is a clean error (exit 2), and an input truncated while
 // mapped is reported (exit 1). In every case no temporary file is left and

@@ -1,4 +1,4 @@
-// weightio plugins [--json]: the schema issue 5 gives, agreement with the
+// weightio plugins [--json]: its schema (docs/CLI.md, "plugins"), agreement with the
 // registry, and plugins that failed to load.
 #include "cli_support.hpp"
 #include "plugin_fixture.hpp"
@@ -22,7 +22,7 @@ std::set<std::string> keys(const json &j) {
   return out;
 }
 
-// Exactly the keys and types of the issue's schema.
+// Exactly the keys and types of the schema in docs/CLI.md.
 void expect_schema(const json &j) {
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(keys(j), (std::set<std::string>{"plugins", "failed", "conflicts"}));

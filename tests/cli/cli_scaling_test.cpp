@@ -1,4 +1,4 @@
-// weightio inspect on headers of very many entries (issue 16, point 3):
+// weightio inspect on headers of very many entries:
 // every entry comes out, in file order, exact in --json, one table row per
 // tensor; and the peak memory stays within 4x the file. Memory is counted
 // (the child's peak RSS), never time.
@@ -96,10 +96,10 @@ constexpr bool kSanitized = true; // redzones and quarantine inflate every figur
 constexpr bool kSanitized = false;
 #endif
 
-// The issue's target as a bound on counted bytes: inspecting a header of
-// 200,000 tensors peaks within 4x the file over inspecting an empty file.
-// (Before: the JSON tree and the table's strings took ~10x, then ~16x with
-// the copies of every descriptor.)
+// The scaling bound (docs/PERFORMANCE.md, "Scaling in entries") on counted
+// bytes: inspecting a header of 200,000 tensors peaks within 4x the file over
+// inspecting an empty file. (Before: the JSON tree and the table's strings
+// took ~10x, then ~16x with the copies of every descriptor.)
 TEST(CliScalingMemory, InspectPeaksWithinFourTimesTheFile) {
   if (kSanitized)
     GTEST_SKIP() << "peak memory is not representative under sanitizers";

@@ -1,4 +1,4 @@
-// Memory for copies (core/src/buffer_pool.hpp, behind allocate_aligned):
+// Memory for copies (core/src/memory/buffer_pool.hpp, behind allocate_aligned):
 // large buffers are 2 MiB-aligned and reused within the process up to the
 // cap, small ones stay 64-byte aligned heap memory, and loads that copy stay
 // byte-exact when the kernel refuses huge pages or the trimming of the

@@ -1,4 +1,4 @@
-// Loads of headers with very many entries (issue 16, point 3): all of them
+// Loads of headers with very many entries: all of them
 // come back in file order, a repeated key is still found among 300,000, and
 // the peak memory of a load stays within 4x the file. Memory is counted in
 // a child process (VmHWM), never time.
@@ -114,7 +114,7 @@ TEST(LoadScaling, RepeatedMetadataKeyAmongManyIsRefusedNamingIt) {
   }
 }
 
-// The issue's target: a file of many one-element tensors (nearly all header)
+// The scaling bound: a file of many one-element tensors (nearly all header)
 // loads within 4x its size, described (what inspect does) or mapped.
 TEST(LoadScaling, PeakMemoryStaysWithinFourTimesTheFile) {
   if (kSanitized)

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
+#include <filesystem>
 #include <numeric>
 
 using namespace weightio;
@@ -153,6 +156,18 @@ TEST(Version, LibraryVersionIsTheHeadersSemver) {
   EXPECT_EQ(std::to_string(WEIGHTIO_VERSION_MAJOR) + "." + std::to_string(WEIGHTIO_VERSION_MINOR) +
                 "." + std::to_string(WEIGHTIO_VERSION_PATCH),
             WEIGHTIO_VERSION_STRING);
+}
+
+// The SONAME policy (docs/DESIGN-NOTES.md): while at 0.x each minor release
+// may change the C++ ABI, so the loader must have looked the library up as
+// libweightio.so.MAJOR.MINOR, not by the major version alone.
+TEST(Version, SonameCarriesMajorAndMinor) {
+  Dl_info info{};
+  ASSERT_NE(dladdr(reinterpret_cast<const void *>(&weightio::version), &info), 0);
+  ASSERT_NE(info.dli_fname, nullptr);
+  EXPECT_EQ(std::filesystem::path(info.dli_fname).filename().string(),
+            "libweightio.so." + std::to_string(WEIGHTIO_VERSION_MAJOR) + "." +
+                std::to_string(WEIGHTIO_VERSION_MINOR));
 }
 
 TEST(PluginHost, BrokenPluginsDoNotAffectOthers) {

@@ -15,7 +15,7 @@ namespace {
 
 constexpr uint64_t kTensors = 8;
 constexpr uint64_t kTensorBytes = uint64_t{16} << 20;
-constexpr uint64_t kAllowanceKiB = 64 * 1024; // the bound over the tensors
+constexpr uint64_t kAllowanceKiB = 64 * 1024; // the bound over the tensors (docs/PERFORMANCE.md)
 
 std::string load_touching(const fs::path &path) {
   LoadOptions o;

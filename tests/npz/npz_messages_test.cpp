@@ -1,4 +1,4 @@
-// The npz plugin's error messages (issue 16, point 8): a NUL or a control
+// The npz plugin's error messages: a NUL or a control
 // character in a member or tensor name arrives escaped, so the C error
 // buffer never cuts the message and no escape sequence reaches a terminal
 // raw; counts agree in number.

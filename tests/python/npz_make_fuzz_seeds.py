@@ -1,4 +1,4 @@
-"""Writes the issue-16 seeds of the npz fuzz corpora into OUT: small deflate
+"""Writes the hostile-input seeds of the npz fuzz corpora into OUT: small deflate
 bombs (truthful, and lying about their size either way), member names with a
 NUL and with terminal escapes, and end records that disagree with the
 central directory (made by npz_make_eocd_disagreements.py). The committed
@@ -64,15 +64,15 @@ small = npy_u8(4) + bytes(4)
 seeds = {
     # 1 MiB of zeros from ~1.1 KB: loads. Kept small: every mutation of it
     # that still inflates costs the fuzzer a full inflation.
-    "i16_bomb_1mib.npz": archive([stored(b"small.npy", small), bomb(1)]),
+    "hostile_bomb_1mib.npz": archive([stored(b"small.npy", small), bomb(1)]),
     # Headers say 1 KiB, the stream inflates to 1 MiB.
-    "i16_bomb_inflates_past.npz": archive([stored(b"small.npy", small),
+    "hostile_bomb_inflates_past.npz": archive([stored(b"small.npy", small),
                                            bomb(1, 1024 - 128, 1024)]),
     # 100 GiB declared from ~1.1 KB: past deflate's 1032:1.
-    "i16_bomb_declares_100gib.npz": archive([stored(b"small.npy", small),
+    "hostile_bomb_declares_100gib.npz": archive([stored(b"small.npy", small),
                                              bomb(1, (100 << 30) - 128, 100 << 30)]),
-    "i16_name_nul.npz": archive([stored(b"a\x00b.npy", small)]),
-    "i16_name_escapes.npz": archive([stored(b"evil\x1b[31m\nok: 0 tensors.npy", small)]),
+    "hostile_name_nul.npz": archive([stored(b"a\x00b.npy", small)]),
+    "hostile_name_escapes.npz": archive([stored(b"evil\x1b[31m\nok: 0 tensors.npy", small)]),
 }
 for fname, data in seeds.items():
     with open(os.path.join(out, fname), "wb") as fh:
@@ -87,6 +87,6 @@ with tempfile.TemporaryDirectory() as tmp:
         for kind in ("classic", "zip64"):
             with open(os.path.join(tmp, f"{kind}_{case}.npz"), "rb") as fh:
                 data = fh.read()
-            with open(os.path.join(out, f"i16_{kind}_{case}.npz"), "wb") as fh:
+            with open(os.path.join(out, f"hostile_{kind}_{case}.npz"), "wb") as fh:
                 fh.write(data)
 print("ok")

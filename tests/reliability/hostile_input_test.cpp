@@ -1,8 +1,8 @@
-// Loading hostile input: every limit the issue lists, for both formats, via
-// the public API. Each hostile file must be refused with a FormatError
-// (ErrorCode::InvalidFile) that names the file, never a crash, never an
-// allocation sized by an unchecked number (that would surface as
-// ErrorCode::Internal / bad_alloc, or as an ASan report in the ASan run).
+// Loading hostile input, for both formats, via the public API. Each hostile
+// file must be refused with a FormatError (ErrorCode::InvalidFile) that
+// names the file, never a crash, never an allocation sized by an unchecked
+// number (that would surface as ErrorCode::Internal / bad_alloc, or as an
+// ASan report in the ASan run).
 // Where a legitimate file could hit a limit, the test also shows that
 // raising the limit lets it load.
 #include "hostile_builders.hpp"

@@ -1,4 +1,4 @@
-// Hostile surroundings (issue 16): special files given as inputs or planted
+// Hostile surroundings: special files given as inputs or planted
 // under the name of a stale temporary must never block a load or a save, and
 // a save as root into a shared folder must not hand out setuid bits or follow
 // a link that another user planted there.

@@ -83,7 +83,7 @@ std::vector<std::string> names_in_order(const Weights &w) {
   return out;
 }
 
-// The official writer's dtype order (the issue and the crate's Dtype enum).
+// The official writer's dtype order (the crate's Dtype enum).
 const std::vector<std::string> kOfficialOrder = {
     "U64", "I64", "F64",     "C64",         "F32",         "U32",     "I32",     "BF16",
     "F16", "U16", "I16",     "F8_E5M2FNUZ", "F8_E4M3FNUZ", "F8_E8M0", "F8_E4M3", "F8_E5M2",

@@ -1,5 +1,5 @@
 // Safetensors files with very many entries, written byte by byte here (not
-// by weightio), for the scaling tests of issue 16: how much memory a load or
+// by weightio), for the scaling tests: how much memory a load or
 // an inspect of a million-entry header takes, and that every entry comes out.
 #pragma once
 

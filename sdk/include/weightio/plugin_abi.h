@@ -28,11 +28,11 @@
  *
  * Threading: the host may call a plugin's read, write and probe functions
  * concurrently from several threads on different requests; plugins must not
- * keep mutable global state. The host's callbacks (the sink's functions,
- * alloc, wants, emit_tensor, emit_metadata, progress) may be called only from
- * the thread that entered read or write, never concurrently, and never after
- * that call returned; a plugin's worker threads hand their results to that
- * thread.
+ * keep mutable global state. The host's callbacks (the sink's functions, and
+ * the read request's alloc, alloc_for, wants, emit_tensor, emit_metadata,
+ * emit_value, progress and warn) may be called only from the thread that
+ * entered read or write, never concurrently, and never after that call
+ * returned; a plugin's worker threads hand their results to that thread.
  *
  * Lifetime: the entry function must not start threads or acquire resources
  * (it may run for a library that is then refused). The host keeps plugins

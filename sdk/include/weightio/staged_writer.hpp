@@ -3,7 +3,7 @@
 //
 // It used to run the plugin's producer on a helper thread and write through
 // a ring of buffers, because a plain sink write was slower. The host's file
-// sink now does exactly that for every plugin (core/src/file_sink.hpp:
+// sink now does exactly that for every plugin (core/src/io/file_sink.hpp:
 // staging ring, writer thread, page-aligned 2 MiB writes), so this class is
 // a thin pass-through: run() calls the producer on the calling thread, and
 // each put()/put_data()/patch() is handed straight to the consume/patch
