@@ -40,7 +40,7 @@ Weights read_input(const InputBytes &in, const fs::path &path, const LoadOptions
                           std::string(e.what()) + "; it looks like a " + name +
                               " file: rename it or pass --plugin " + name +
                               " (LoadOptions::format)",
-                          e.file(), e.tensor());
+                          e.file(), e.tensor(), e.limit());
     throw;
   }
 }

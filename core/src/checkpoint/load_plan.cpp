@@ -3,6 +3,7 @@
 #include "checkpoint/file_read.hpp"
 #include "checkpoint/folder_resolution.hpp"
 #include "checkpoint/split_keys.hpp"
+#include "support/limit_text.hpp"
 #include "support/os_error.hpp"
 
 #include <weightio/error.hpp>
@@ -80,10 +81,10 @@ std::string read_index_text(const fs::path &p, const fs::path &shown, uint64_t l
   if (limit != 0 && static_cast<uint64_t>(st.st_size) > limit) {
     ::close(fd);
     throw FormatError(ErrorCode::InvalidFile,
-                      "cannot load '" + shown.string() + "': the index is " +
-                          std::to_string(st.st_size) + " bytes, over the limit of " +
-                          std::to_string(limit) + " (LoadLimits::max_header_bytes)",
-                      shown.string());
+                      "cannot load '" + shown.string() + "': " +
+                          over_limit_text("index size", static_cast<uint64_t>(st.st_size), limit,
+                                          "max_header_bytes"),
+                      shown.string(), {}, "max_header_bytes");
   }
   std::string text(static_cast<size_t>(st.st_size), '\0');
   size_t got = 0;

@@ -1,6 +1,7 @@
 #include "checkpoint/save_checks.hpp"
 
 #include "host/c_value.hpp"
+#include "support/limit_text.hpp"
 
 #include <weightio/error.hpp>
 
@@ -44,37 +45,44 @@ void check_limits(const FormatInfo &f, const FlatParams &params, const Metadata 
                   const std::string &file) {
   const WriteLimits &l = f.limits;
   const std::string fmt = "the " + f.name + " format";
+  auto over = [&](const std::string &context, std::string_view what, uint64_t value, uint64_t limit,
+                  const char *field, const std::string &tensor = {}) {
+    throw UnsupportedError(ErrorCode::UnsupportedOption,
+                           "cannot save '" + file + "': " + context + ": " +
+                               over_limit_text(what, value, limit, field),
+                           file, tensor, field);
+  };
   if (l.max_tensors && params.size() > l.max_tensors)
-    refuse(ErrorCode::UnsupportedOption, file,
-           std::to_string(params.size()) + " tensors, over the " + std::to_string(l.max_tensors) +
-               " " + fmt + " holds");
+    over(fmt + " holds at most " + std::to_string(l.max_tensors) + " tensors a file",
+         "tensor count", params.size(), l.max_tensors, "max_tensors");
   for (const auto &[name, view] : params) {
     const auto ndim = static_cast<uint32_t>(view.shape().size());
-    if (ndim < l.min_ndim || (l.max_ndim && ndim > l.max_ndim))
-      refuse(ErrorCode::UnsupportedOption, file,
-             "tensor '" + name + "' has " + std::to_string(ndim) + " dimensions; " + fmt +
-                 " holds " + std::to_string(l.min_ndim) + " to " +
-                 (l.max_ndim ? std::to_string(l.max_ndim) : std::string("any number")),
-             name);
+    const std::string has = "tensor '" + name + "' has " + std::to_string(ndim) + " dimensions";
+    if (ndim < l.min_ndim)
+      throw UnsupportedError(ErrorCode::UnsupportedOption,
+                             "cannot save '" + file + "': " + has + "; " + fmt + " holds " +
+                                 std::to_string(l.min_ndim) + " or more (min_ndim)",
+                             file, name, "min_ndim");
+    if (l.max_ndim && ndim > l.max_ndim)
+      over(has, "dimension count", ndim, l.max_ndim, "max_ndim", name);
     for (size_t i = 0; i < view.shape().size(); ++i)
       if (view.shape()[i] == 0 && (!l.zero_dims || (!l.zero_outer_dims && i + 1 < ndim)))
-        refuse(ErrorCode::UnsupportedOption, file,
-               "tensor '" + name + "' has shape " + shape_to_string(view.shape()) + "; " + fmt +
-                   " holds no zero-length " + (l.zero_dims ? "outer " : "") + "dimension",
-               name);
+        throw UnsupportedError(ErrorCode::UnsupportedOption,
+                               "cannot save '" + file + "': tensor '" + name + "' has shape " +
+                                   shape_to_string(view.shape()) + "; " + fmt +
+                                   " holds no zero-length " + (l.zero_dims ? "outer " : "") +
+                                   "dimension",
+                               file, name, "zero_dims");
     if (l.max_name_bytes && name.size() > l.max_name_bytes)
-      refuse(ErrorCode::UnsupportedOption, file,
-             "tensor name '" + name + "' is " + std::to_string(name.size()) + " bytes; " + fmt +
-                 " holds at most " + std::to_string(l.max_name_bytes),
-             name);
+      over("tensor '" + name + "': " + fmt + " holds at most " + std::to_string(l.max_name_bytes) +
+               " bytes of name",
+           "name length", name.size(), l.max_name_bytes, "max_name_bytes", name);
   }
   if (l.max_metadata_value_bytes)
     for (const auto &[key, value] : metadata)
       if (value.payload_bytes() > l.max_metadata_value_bytes)
-        refuse(ErrorCode::UnsupportedOption, file,
-               "metadata value '" + key + "' is " + std::to_string(value.payload_bytes()) +
-                   " bytes; " + fmt + " holds at most " +
-                   std::to_string(l.max_metadata_value_bytes));
+        over("metadata value '" + key + "'", "value size", value.payload_bytes(),
+             l.max_metadata_value_bytes, "max_metadata_value_bytes");
 }
 
 void check_metadata(const FormatInfo &f, const Metadata &metadata, const std::string &file) {
@@ -88,6 +96,10 @@ void check_metadata(const FormatInfo &f, const Metadata &metadata, const std::st
                   "cannot save '" + file + "': metadata value '" + key + "' nests deeper than " +
                       std::to_string(WIO_MAX_VALUE_DEPTH) + " levels",
                   file);
+    // Arrays nested deeper than the format declared: a limit, named as one.
+    if (auto why = depth_refusal(key, value, f); !why.empty())
+      throw UnsupportedError(ErrorCode::UnsupportedOption, "cannot save '" + file + "': " + why,
+                             file, {}, "max_array_depth");
     ValueType missing{};
     if (!value_fits(value, f.metadata_types, missing))
       refuse(ErrorCode::UnsupportedOption, file,

@@ -39,14 +39,14 @@ std::string random_id() {
                                     const std::string &shard) {
   const std::string msg = "cannot save '" + shown + "' (shard '" + shard + "'): " + e.what();
   if (dynamic_cast<const IoError *>(&e))
-    throw IoError(e.code(), msg, shown, e.tensor());
+    throw IoError(e.code(), msg, shown, e.tensor(), e.limit());
   if (dynamic_cast<const UnsupportedError *>(&e))
-    throw UnsupportedError(e.code(), msg, shown, e.tensor());
+    throw UnsupportedError(e.code(), msg, shown, e.tensor(), e.limit());
   if (dynamic_cast<const PluginError *>(&e))
-    throw PluginError(e.code(), msg, shown, e.tensor());
+    throw PluginError(e.code(), msg, shown, e.tensor(), e.limit());
   if (dynamic_cast<const FormatError *>(&e))
-    throw FormatError(e.code(), msg, shown, e.tensor());
-  throw Error(e.code(), msg, shown, e.tensor());
+    throw FormatError(e.code(), msg, shown, e.tensor(), e.limit());
+  throw Error(e.code(), msg, shown, e.tensor(), e.limit());
 }
 
 // The first real failure among the files', not the cancellations it caused.

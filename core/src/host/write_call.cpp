@@ -4,8 +4,6 @@
 #include "host/plugin_status.hpp"
 #include "host/sink_adapter.hpp"
 
-#include <weightio/error.hpp>
-
 #include <algorithm>
 #include <cstddef>
 
@@ -104,12 +102,6 @@ uint64_t expected_size(const FlatParams &params, const SaveOptions &o) {
 
 SaveResult call_write(const ResolvedFormat &fmt, const FlatParams &params, const SaveOptions &o,
                       OptionList options, OutputSink &sink, const std::string &file) {
-  // A writer never sees arrays nested deeper than it declared, whichever
-  // path the save came by.
-  for (const auto &[key, value] : o.metadata)
-    if (auto why = depth_refusal(key, value, fmt.format->info); !why.empty())
-      throw UnsupportedError(ErrorCode::UnsupportedOption, "cannot save '" + file + "': " + why,
-                             file, {}, "max_array_depth");
   WriteRequest req;
   build_request(req, params, o, std::move(options), fmt.plugin->info().abi_version);
   sink.expect(expected_size(params, o));
