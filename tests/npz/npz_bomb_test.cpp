@@ -1,4 +1,4 @@
-// Deflate bombs (issue 16, point 2): a 10 GiB member of zeros deflated to
+// Deflate bombs: a 10 GiB member of zeros deflated to
 // about 10 MB, members whose declared size lies either way, and the exact
 // bound on what deflate can produce. Loads run in a forked child that
 // reports its peak memory growth (VmHWM), so "before allocating" and

@@ -1,4 +1,4 @@
-// End records that disagree with the central directory (issue 16, point 4),
+// End records that disagree with the central directory,
 // classic and ZIP64, from npz_make_eocd_disagreements.py, which also records
 // what numpy.load (Python's zipfile) makes of each file. The policy, in
 // plugins/npz/README.md: the members are what the directory holds, whatever

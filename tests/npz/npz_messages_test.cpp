@@ -1,4 +1,4 @@
-// The npz plugin's error messages (issue 16, point 8): a NUL or a control
+// The npz plugin's error messages: a NUL or a control
 // character in a member or tensor name arrives escaped, so the C error
 // buffer never cuts the message and no escape sequence reaches a terminal
 // raw; counts agree in number.
@@ -62,7 +62,7 @@ TEST(NpzMessages, AVeryLongNameIsCutInTheMessage) {
   wrel::ZipMember m = wrel::stored(std::string(5000, 'x') + ".npy", kOk);
   m.crc = 0;
   const std::string msg = load_error(wrel::zip_file({m}));
-  EXPECT_TRUE(contains(msg, "member '" + std::string(256, 'x') + "... (5004 bytes)': CRC-32"))
+  EXPECT_TRUE(contains(msg, "member '" + std::string(256, 'x') + "'... (5004 bytes): CRC-32"))
       << msg;
 }
 
