@@ -72,8 +72,9 @@ TEST(ZipSource, WindowsGiveTheSameMembersAsTheWholeArchive) {
     expect_same(zip::read_zip_directory(windows, {}), whole);
     ASSERT_EQ(whole.size(), 5u);
     EXPECT_EQ(whole[0].name, "t0.npy");
-    if (level == 0)
+    if (level == 0) {
       EXPECT_EQ(whole[4].data_offset % 64, 0u); // stored data is 64-byte aligned
+    }
   }
 }
 

@@ -19,6 +19,9 @@
 // The quote character and the backslash are kept: the text is for reading,
 // not for parsing back. No NUL survives, so the host's C error buffer never
 // cuts a message short.
+//
+// Call it qualified, sdk::quoted(name): unqualified, with a std::string
+// argument, argument-dependent lookup prefers std::quoted (<iomanip>).
 #ifndef WEIGHTIO_QUOTED_HPP
 #define WEIGHTIO_QUOTED_HPP
 
