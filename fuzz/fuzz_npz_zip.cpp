@@ -26,12 +26,12 @@ void check(bool ok, const char *what) {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  npz::ZipLimits limits;
+  zip::ZipLimits limits;
   limits.max_entries = 10000;
   limits.max_directory_bytes = 1 << 20;
   limits.max_name_bytes = 1024;
   try {
-    const auto entries = npz::read_zip_directory({data, size}, limits);
+    const auto entries = zip::read_zip_directory({data, size}, limits);
     check(entries.size() <= limits.max_entries, "max_entries");
     uint64_t prev_end = 0;
     for (const auto &e : entries) {

@@ -3,9 +3,9 @@
 // ggml type). Format constants shared by the parser and the writer.
 #pragma once
 
-#include "../common/byte_cursor.hpp"
 #include "ggml/ggml_types.hpp"
 #include "gguf_value.hpp"
+#include <weightio/byte_io.hpp>
 
 #include <cstdint>
 #include <stdexcept>
@@ -41,7 +41,7 @@ struct File {
   // numbers, the metadata and the plain tensors' elements big-endian; their
   // quantized blocks are little-endian as everywhere. Metadata here is
   // always in host terms (Value::bits, little-endian packed arrays).
-  common::ByteOrder byte_order = common::ByteOrder::little;
+  sdk::ByteOrder byte_order = sdk::ByteOrder::little;
   uint32_t alignment = kDefaultAlignment;
   uint64_t data_offset = 0; // absolute file offset of the data section
   uint64_t file_size = 0;
@@ -49,15 +49,35 @@ struct File {
   std::vector<TensorInfo> tensors; // file order
 };
 
-// Why a file is refused. `kind` lets a plugin map it to its status codes.
+// Why a file is refused: a closed set of kinds, and one formatter (message())
+// that words each, so every refusal of a kind reads alike. `kind` lets a
+// plugin or a test tell them apart.
 class FormatError : public std::runtime_error {
 public:
   enum class Kind {
-    not_gguf,    // no GGUF magic
-    unsupported, // a GGUF version this reader does not read
-    invalid,     // anything else: truncated, out of range, inconsistent
+    not_gguf,    // no GGUF magic: "not a GGUF file: <what is there>"
+    unsupported, // a GGUF version this reader does not read: the version
+    invalid,     // anything else (truncated, out of range, inconsistent):
+                 // "<field>: <reason>" or "truncated: <field>: <reason>"
   };
-  FormatError(Kind kind, const std::string &message) : std::runtime_error(message), kind_(kind) {}
+  FormatError(Kind kind, const std::string &detail)
+      : std::runtime_error(message(kind, detail)), kind_(kind) {}
+  // `detail` for not_gguf is what the file starts with, for unsupported the
+  // version number, for invalid the whole message.
+  static std::string message(Kind kind, const std::string &detail) {
+    switch (kind) {
+    case Kind::not_gguf:
+      return "not a GGUF file: " + detail + ", expected magic 'GGUF'";
+    case Kind::unsupported:
+      if (detail == "1")
+        return "GGUF version 1 is not supported (its counts are 32-bit; this reader reads "
+               "versions 2 and 3)";
+      return "unsupported GGUF version " + detail + " (this reader reads versions 2 and 3)";
+    case Kind::invalid:
+      break;
+    }
+    return detail;
+  }
   Kind kind() const noexcept { return kind_; }
 
 private:

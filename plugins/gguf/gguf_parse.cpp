@@ -1,5 +1,7 @@
 #include "gguf_parse.hpp"
 
+#include <weightio/quoted.hpp>
+
 #include <algorithm>
 #include <cstring>
 #include <string_view>
@@ -9,9 +11,7 @@ namespace weightio::gguf {
 
 namespace {
 
-using common::ByteCursor;
-using common::ByteOrder;
-using common::CursorError;
+using sdk::ByteOrder;
 using Kind = FormatError::Kind;
 
 // The fewest bytes a KV pair (key length, type, 1-byte value) and a tensor
@@ -20,25 +20,10 @@ using Kind = FormatError::Kind;
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;
 
+constexpr std::string_view kTruncated = "truncated: ";
+
 [[noreturn]] void invalid(const std::string &message) {
   throw FormatError(Kind::invalid, message);
-}
-
-// A name as it appears in messages: quoted, with control characters and
-// non-ASCII bytes escaped, so an empty or binary name stays visible.
-std::string quoted(std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "'";
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7F && c != '\'' && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out + "'";
 }
 
 std::string type_name(uint32_t id) {
@@ -49,7 +34,7 @@ std::string type_name(uint32_t id) {
 class Parser {
 public:
   Parser(std::span<const uint8_t> file, const ParseLimits &limits)
-      : file_(file), cur_(file), limits_(limits) {}
+      : file_(file), cur_(file.data(), file.size()), limits_(limits) {}
 
   File run() {
     File out;
@@ -64,12 +49,12 @@ public:
 
 private:
   void header(File &out) {
-    if (file_.size() < 4 || std::memcmp(file_.data(), kMagic, 4) != 0) {
-      std::string got = file_.size() < 4
+    if (file_.size() < 4 || std::memcmp(file_.data(), kMagic, 4) != 0)
+      throw FormatError(Kind::not_gguf,
+                        file_.size() < 4
                             ? "a " + std::to_string(file_.size()) + "-byte file"
-                            : "magic " + quoted({reinterpret_cast<const char *>(file_.data()), 4});
-      throw FormatError(Kind::not_gguf, "not a GGUF file: " + got + ", expected magic 'GGUF'");
-    }
+                            : "magic " +
+                                  sdk::quoted({reinterpret_cast<const char *>(file_.data()), 4}));
     cur_.skip(4, "magic");
     truncated_as("header", [&] {
       uint32_t version = cur_.u32("version");
@@ -79,14 +64,8 @@ private:
           out.byte_order = ByteOrder::big;
           cur_.set_order(ByteOrder::big);
           version = swapped;
-        } else if (version == 1) {
-          throw FormatError(Kind::unsupported,
-                            "GGUF version 1 is not supported (its counts are 32-bit; this "
-                            "reader reads versions 2 and 3)");
         } else {
-          throw FormatError(Kind::unsupported, "unsupported GGUF version " +
-                                                   std::to_string(version) +
-                                                   " (this reader reads versions 2 and 3)");
+          throw FormatError(Kind::unsupported, std::to_string(version));
         }
       }
       out.version = version;
@@ -112,7 +91,7 @@ private:
       const std::string where = "kv[" + std::to_string(i) + "]";
       KeyValue kv;
       truncated_as(where + " key", [&] { kv.key = std::string(string_bytes("key")); });
-      const std::string field = where + " " + quoted(kv.key);
+      const std::string field = where + " " + sdk::quoted(kv.key);
       if (kv.key.size() > kMaxKeyBytes)
         invalid(field + ": key is " + std::to_string(kv.key.size()) + " bytes (max " +
                 std::to_string(kMaxKeyBytes) + ")");
@@ -126,7 +105,7 @@ private:
       out.metadata.push_back(std::move(kv));
       const auto [it, fresh] = seen.emplace(out.metadata.back().key, i);
       if (!fresh)
-        invalid("duplicate metadata key " + quoted(out.metadata.back().key) + " (kv[" +
+        invalid("duplicate metadata key " + sdk::quoted(out.metadata.back().key) + " (kv[" +
                 std::to_string(it->second) + "] and " + where + ")");
     }
   }
@@ -205,7 +184,7 @@ private:
 
   std::string_view string_bytes(std::string_view what) {
     const uint64_t n = cur_.u64(what);
-    return cur_.chars(n, what);
+    return cur_.bytes(n, what);
   }
 
   void alignment(File &out) {
@@ -229,7 +208,7 @@ private:
       const std::string where = "tensor[" + std::to_string(i) + "]";
       TensorInfo t;
       truncated_as(where + " name", [&] { t.name = std::string(string_bytes("name")); });
-      const std::string field = where + " " + quoted(t.name);
+      const std::string field = where + " " + sdk::quoted(t.name);
       if (t.name.size() > kMaxReadNameBytes)
         invalid(field + ": name is " + std::to_string(t.name.size()) + " bytes (max " +
                 std::to_string(kMaxReadNameBytes) + ")");
@@ -249,7 +228,7 @@ private:
       out.tensors.push_back(std::move(t));
       const auto [it, fresh] = seen.emplace(out.tensors.back().name, i);
       if (!fresh)
-        invalid("duplicate tensor name " + quoted(out.tensors.back().name) + " (tensor[" +
+        invalid("duplicate tensor name " + sdk::quoted(out.tensors.back().name) + " (tensor[" +
                 std::to_string(it->second) + "] and " + where + ")");
     }
   }
@@ -302,7 +281,7 @@ private:
     extents.reserve(out.tensors.size());
     for (size_t i = 0; i < out.tensors.size(); ++i) {
       const TensorInfo &t = out.tensors[i];
-      const std::string field = "tensor[" + std::to_string(i) + "] " + quoted(t.name);
+      const std::string field = "tensor[" + std::to_string(i) + "] " + sdk::quoted(t.name);
       if (t.offset % out.alignment != 0)
         invalid(field + ": offset " + std::to_string(t.offset) +
                 " is not a multiple of the alignment " + std::to_string(out.alignment));
@@ -320,10 +299,11 @@ private:
       if (extents[k].begin < extents[k - 1].end) {
         const auto &a = out.tensors[extents[k - 1].index];
         const auto &b = out.tensors[extents[k].index];
-        invalid("tensor[" + std::to_string(extents[k].index) + "] " + quoted(b.name) + ": data [" +
-                std::to_string(b.offset) + ", +" + std::to_string(b.nbytes) + ") overlaps tensor[" +
-                std::to_string(extents[k - 1].index) + "] " + quoted(a.name) + " [" +
-                std::to_string(a.offset) + ", +" + std::to_string(a.nbytes) + ")");
+        invalid("tensor[" + std::to_string(extents[k].index) + "] " + sdk::quoted(b.name) +
+                ": data [" + std::to_string(b.offset) + ", +" + std::to_string(b.nbytes) +
+                ") overlaps tensor[" + std::to_string(extents[k - 1].index) + "] " +
+                sdk::quoted(a.name) + " [" + std::to_string(a.offset) + ", +" +
+                std::to_string(a.nbytes) + ")");
       }
   }
 
@@ -331,13 +311,17 @@ private:
   template <class F> void truncated_as(const std::string &field, F &&f) {
     try {
       f();
-    } catch (const CursorError &e) {
-      invalid("truncated: " + field + ": " + e.what());
+    } catch (const sdk::Failure &e) {
+      // The reader's own message starts "truncated: " too.
+      std::string_view why = e.what();
+      if (why.starts_with(kTruncated))
+        why.remove_prefix(kTruncated.size());
+      invalid(std::string(kTruncated) + field + ": " + std::string(why));
     }
   }
 
   std::span<const uint8_t> file_;
-  ByteCursor cur_;
+  sdk::ByteReader cur_;
   const ParseLimits &limits_;
   uint64_t tensor_count_ = 0;
   uint64_t kv_count_ = 0;

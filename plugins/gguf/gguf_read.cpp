@@ -272,8 +272,7 @@ void swap_part(const wio_decode_request &r) {
       r.dest_size > r.source_size - start || r.offset > r.size || r.source_size > r.size - r.offset)
     sdk::fail(WIO_ERR_INTERNAL, "decode of " + sdk::quoted(sdk::view(r.name)) +
                                     ": the part asked for is outside the tensor");
-  copy_as_little_endian(*type, common::ByteOrder::big, r.data + r.offset + start, r.dest_size,
-                        r.dest);
+  copy_as_little_endian(*type, sdk::ByteOrder::big, r.data + r.offset + start, r.dest_size, r.dest);
 }
 
 } // namespace

@@ -1,5 +1,8 @@
 #include "gguf_serialize.hpp"
 
+#include <weightio/byte_io.hpp>
+#include <weightio/quoted.hpp>
+
 #include <algorithm>
 #include <string_view>
 #include <unordered_set>
@@ -13,10 +16,6 @@ constexpr uint32_t kMaxArrayDepth = 32; // as the reader's default
 
 [[noreturn]] void refuse(const std::string &message) {
   throw WriteError(message);
-}
-
-std::string quoted(std::string_view s) {
-  return "'" + std::string(s) + "'";
 }
 
 void check_value(const Value &v, uint32_t depth, const std::string &field) {
@@ -53,10 +52,7 @@ class Encoder {
 public:
   std::string bytes;
 
-  template <class T> void put(T v) {
-    for (unsigned i = 0; i < sizeof(T); ++i)
-      bytes.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xFF));
-  }
+  template <class T> void put(T v) { sdk::append_le<T>(bytes, v); }
   void str(std::string_view s) {
     put<uint64_t>(s.size());
     bytes.append(s);
@@ -122,7 +118,7 @@ Plan make_plan(const Metadata &metadata, const std::vector<TensorToWrite> &tenso
   std::unordered_set<std::string_view> keys;
   for (size_t i = 0; i < metadata.size(); ++i) {
     const auto &kv = metadata[i];
-    const std::string field = "metadata key " + quoted(kv.key);
+    const std::string field = "metadata key " + sdk::quoted(kv.key);
     if (!keys.insert(kv.key).second)
       refuse("duplicate " + field);
     if (kv.key.size() > kMaxKeyBytes)
@@ -142,7 +138,7 @@ Plan make_plan(const Metadata &metadata, const std::vector<TensorToWrite> &tenso
   std::vector<uint64_t> padded_sizes;
   for (size_t i = 0; i < tensors.size(); ++i) {
     const auto &t = tensors[i];
-    const std::string field = "tensor " + quoted(t.name);
+    const std::string field = "tensor " + sdk::quoted(t.name);
     if (t.type == nullptr)
       refuse(field + ": no ggml type");
     if (!names.insert(t.name).second)

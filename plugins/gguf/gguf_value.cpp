@@ -1,5 +1,7 @@
 #include "gguf_value.hpp"
 
+#include <weightio/byte_io.hpp>
+
 #include <array>
 #include <bit>
 #include <stdexcept>
@@ -13,10 +15,16 @@ constexpr std::array<std::string_view, 13> kNames{"UINT8",  "INT8",    "UINT16",
                                                   "UINT64", "INT64",   "FLOAT64"};
 
 uint64_t load_le(const uint8_t *p, uint32_t width) noexcept {
-  uint64_t v = 0;
-  for (uint32_t i = 0; i < width; ++i)
-    v |= static_cast<uint64_t>(p[i]) << (8 * i);
-  return v;
+  switch (width) {
+  case 1:
+    return *p;
+  case 2:
+    return sdk::load_le<uint16_t>(p);
+  case 4:
+    return sdk::load_le<uint32_t>(p);
+  default:
+    return sdk::load_le<uint64_t>(p);
+  }
 }
 
 } // namespace

@@ -5,7 +5,7 @@
 
 namespace weightio::gguf {
 
-void copy_as_little_endian(const ggml::TypeInfo &type, common::ByteOrder order, const void *src,
+void copy_as_little_endian(const ggml::TypeInfo &type, sdk::ByteOrder order, const void *src,
                            uint64_t nbytes, void *dst) noexcept {
   const auto *s = static_cast<const uint8_t *>(src);
   auto *d = static_cast<uint8_t *>(dst);

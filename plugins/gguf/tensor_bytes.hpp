@@ -4,8 +4,8 @@
 // former need swapping to be loaded (or rewritten) as little-endian.
 #pragma once
 
-#include "../common/byte_cursor.hpp"
 #include "ggml/ggml_types.hpp"
+#include <weightio/byte_io.hpp>
 
 #include <cstdint>
 
@@ -13,15 +13,14 @@ namespace weightio::gguf {
 
 // True when a tensor of `type` in a file of byte order `order` must be
 // byte-swapped to be little-endian.
-inline bool needs_swap(const ggml::TypeInfo &type, common::ByteOrder order) noexcept {
-  return order == common::ByteOrder::big && type.kind != ggml::Kind::quantized &&
-         type.block_bytes > 1;
+inline bool needs_swap(const ggml::TypeInfo &type, sdk::ByteOrder order) noexcept {
+  return order == sdk::ByteOrder::big && type.kind != ggml::Kind::quantized && type.block_bytes > 1;
 }
 
 // Copies `nbytes` (a whole number of elements) from src to dst, reversing
 // the bytes of each element when needs_swap(type, order). src and dst may be
 // the same buffer (in-place), but must not overlap otherwise.
-void copy_as_little_endian(const ggml::TypeInfo &type, common::ByteOrder order, const void *src,
+void copy_as_little_endian(const ggml::TypeInfo &type, sdk::ByteOrder order, const void *src,
                            uint64_t nbytes, void *dst) noexcept;
 
 } // namespace weightio::gguf

@@ -1,7 +1,7 @@
 #include "member_decode.hpp"
 
+#include "../common/count_text.hpp"
 #include "element_order.hpp"
-#include "message_text.hpp"
 #include "zip/crc32.hpp"
 #include "zip/deflate.hpp"
 
@@ -16,6 +16,7 @@
 #include <vector>
 
 namespace weightio::npz {
+using common::count_of;
 
 namespace {
 
@@ -30,7 +31,7 @@ std::string hex32(uint32_t v) {
 }
 
 uint32_t crc_of(const uint8_t *p, uint64_t n) {
-  Crc32 crc;
+  zip::Crc32 crc;
   for (uint64_t off = 0; off < n; off += kChunk)
     crc.update(p + off, static_cast<size_t>(std::min(kChunk, n - off)));
   return crc.value();
@@ -130,8 +131,8 @@ void decode_deflated(const MemberTag &tag, const wio_decode_request &r) {
       r.source_size > r.size - r.offset)
     outside(r);
   const uint64_t declared = tag.header_bytes + r.nbytes;
-  Inflater inf(r.data + r.offset, r.source_size);
-  Crc32 crc;
+  zip::Inflater inf(r.data + r.offset, r.source_size);
+  zip::Crc32 crc;
   // The header again (the reader parsed it), for the CRC.
   std::vector<uint8_t> scratch(static_cast<size_t>(std::min(kChunk, tag.header_bytes)));
   for (uint64_t off = 0; off < tag.header_bytes;) {
@@ -206,7 +207,7 @@ void decode_member(const wio_decode_request &r) {
   } catch (const sdk::Failure &f) {
     // Worded as the reader words a member's failure.
     sdk::fail(f.status(),
-              "member " + quoted_name(std::string(sdk::view(r.name)) + ".npy") + ": " + f.what());
+              "member " + sdk::quoted(std::string(sdk::view(r.name)) + ".npy") + ": " + f.what());
   }
 }
 

@@ -1,8 +1,8 @@
 #include "npy_header.hpp"
 
-#include "../common/le_bytes.hpp"
-#include "message_text.hpp"
+#include "../common/count_text.hpp"
 
+#include <weightio/byte_io.hpp>
 #include <weightio/plugin_sdk.hpp>
 
 #include <array>
@@ -10,6 +10,7 @@
 #include <cstring>
 
 namespace weightio::npz {
+using common::count_of;
 namespace {
 
 constexpr char kMagic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
@@ -276,9 +277,9 @@ void append_npy_header(std::string &out, std::string_view descr, const int64_t *
   out.push_back(v1 ? 1 : 2);
   out.push_back(0);
   if (v1)
-    common::put_le<uint16_t>(out, static_cast<uint16_t>(hlen + padlen));
+    sdk::append_le<uint16_t>(out, static_cast<uint16_t>(hlen + padlen));
   else
-    common::put_le<uint32_t>(out, static_cast<uint32_t>(hlen + padlen));
+    sdk::append_le<uint32_t>(out, static_cast<uint32_t>(hlen + padlen));
   out += dict;
   out.append(padlen, ' ');
   out.push_back('\n');
@@ -295,8 +296,8 @@ NpyPreamble parse_npy_preamble(std::span<const uint8_t> head) {
   p.preamble_size = p.major == 1 ? 10 : 12;
   if (head.size() < p.preamble_size)
     bad("truncated npy header");
-  const uint64_t dict_len = p.major == 1 ? common::load_le<uint16_t>(head.data() + 8)
-                                         : common::load_le<uint32_t>(head.data() + 8);
+  const uint64_t dict_len = p.major == 1 ? sdk::load_le<uint16_t>(head.data() + 8)
+                                         : sdk::load_le<uint32_t>(head.data() + 8);
   p.header_size = p.preamble_size + dict_len;
   return p;
 }

@@ -1,6 +1,6 @@
+#include "../common/count_text.hpp"
 #include "element_order.hpp"
 #include "member_decode.hpp"
-#include "message_text.hpp"
 #include "npy_header.hpp"
 #include "npz.hpp"
 #include "zip/crc32.hpp"
@@ -8,6 +8,7 @@
 #include "zip/zip_format.hpp"
 #include "zip/zip_reader.hpp"
 
+#include <weightio/byte_io.hpp>
 #include <weightio/plugin_sdk.hpp>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <vector>
 
 namespace weightio::npz {
+using common::count_of;
 namespace {
 
 // Bytes inflated (and CRC'd while still in cache) per step.
@@ -30,25 +32,15 @@ struct Limits {
   uint64_t max_name_bytes = 0;
 };
 
-Limits limits_of(const wio_read_request &r) {
-  Limits l;
-  const wio_read_limits *p = r.limits;
-  if (p == nullptr)
-    return l;
-  if (WIO_HAS_FIELD(p, wio_read_limits, max_header_bytes))
-    l.max_header_bytes = p->max_header_bytes;
-  if (WIO_HAS_FIELD(p, wio_read_limits, max_tensors))
-    l.max_tensors = p->max_tensors;
-  if (WIO_HAS_FIELD(p, wio_read_limits, max_ndim))
-    l.max_ndim = p->max_ndim;
-  if (WIO_HAS_FIELD(p, wio_read_limits, max_name_bytes))
-    l.max_name_bytes = p->max_name_bytes;
-  return l;
+// Every field of wio_read_limits exists since ABI 1.
+Limits limits_of(const sdk::ReadContext &ctx) {
+  const wio_read_limits &l = ctx.limits();
+  return {l.max_header_bytes, l.max_tensors, l.max_ndim, l.max_name_bytes};
 }
 
 class MemberReader {
 public:
-  MemberReader(const sdk::ReadContext &ctx, const Limits &limits, const ZipEntry &e,
+  MemberReader(const sdk::ReadContext &ctx, const Limits &limits, const zip::ZipEntry &e,
                std::string tensor_name, bool wanted, bool defer)
       : ctx_(ctx), limits_(limits), e_(e), name_(std::move(tensor_name)),
         describe_(wanted && ctx.describe_only()), wanted_(wanted && !describe_),
@@ -89,7 +81,7 @@ private:
   }
 
   uint32_t stored_crc() const {
-    Crc32 crc;
+    zip::Crc32 crc;
     const uint8_t *member = ctx_.data() + e_.data_offset;
     for (uint64_t off = 0; off < e_.compressed_size; off += kChunk)
       crc.update(member + off, static_cast<size_t>(std::min(kChunk, e_.compressed_size - off)));
@@ -161,7 +153,7 @@ private:
     // The CRC first: a flipped byte anywhere, header included, is reported
     // as the corruption it is rather than as whatever it broke.
     if (!describe_ || ctx_.verify_all()) {
-      Crc32 crc;
+      zip::Crc32 crc;
       for (uint64_t off = 0; off < size; off += kChunk)
         crc.update(member + off, static_cast<size_t>(std::min(kChunk, size - off)));
       check_crc(crc.value());
@@ -191,8 +183,8 @@ private:
     // read_zip_directory refused sizes deflate cannot produce from the
     // compressed size; inflation below stops at the declared size.
     const uint64_t usize = e_.uncompressed_size;
-    Inflater inf(ctx_.data() + e_.data_offset, e_.compressed_size);
-    Crc32 crc;
+    zip::Inflater inf(ctx_.data() + e_.data_offset, e_.compressed_size);
+    zip::Crc32 crc;
 
     uint8_t head[kNpyPreambleMax];
     const uint64_t head_n = inf.read(head, std::min<uint64_t>(usize, sizeof head));
@@ -320,7 +312,7 @@ private:
 
   const sdk::ReadContext &ctx_;
   const Limits &limits_;
-  const ZipEntry &e_;
+  const zip::ZipEntry &e_;
   std::string name_;
   bool describe_; // the host wants the description only (WIO_READ_DESCRIBE)
   bool wanted_;   // the host wants the bytes
@@ -333,12 +325,12 @@ constexpr std::string_view kNpySuffix = ".npy";
 
 void read_npz(const wio_read_request &r) {
   const sdk::ReadContext ctx(&r);
-  const Limits limits = limits_of(r);
+  const Limits limits = limits_of(ctx);
   const bool defer = ctx.has_v2() && (r.flags & WIO_READ_DEFER) != 0;
-  const std::vector<ZipEntry> entries =
-      read_zip_directory({ctx.data(), static_cast<size_t>(ctx.size())},
-                         {limits.max_tensors, limits.max_header_bytes, limits.max_name_bytes});
-  for (const ZipEntry &e : entries) {
+  const std::vector<zip::ZipEntry> entries =
+      zip::read_zip_directory({ctx.data(), static_cast<size_t>(ctx.size())},
+                              {limits.max_tensors, limits.max_header_bytes, limits.max_name_bytes});
+  for (const zip::ZipEntry &e : entries) {
     try {
       if (e.name.size() < kNpySuffix.size() || !e.name.ends_with(kNpySuffix))
         sdk::invalid_file("not an .npy file (npz archives hold only .npy members)");
@@ -350,7 +342,7 @@ void read_npz(const wio_read_request &r) {
       // The host's own failures carry no text (it kept the reason).
       if (*f.what() == '\0')
         throw;
-      sdk::fail(f.status(), "member " + quoted_name(e.name) + ": " + f.what());
+      sdk::fail(f.status(), "member " + sdk::quoted(e.name) + ": " + f.what());
     }
     ctx.progress(e.data_offset + e.compressed_size, ctx.size());
   }
@@ -367,7 +359,7 @@ int32_t probe_npz(const uint8_t *head, size_t size) noexcept {
     return WIO_PROBE_NO;
   if (size < zip::kLocalHeaderSize)
     return WIO_PROBE_UNSURE;
-  const size_t name_len = head[26] | (head[27] << 8);
+  const size_t name_len = sdk::load_le<uint16_t>(head + 26);
   if (size < zip::kLocalHeaderSize + name_len)
     return WIO_PROBE_UNSURE;
   const std::string_view name(reinterpret_cast<const char *>(head + zip::kLocalHeaderSize),

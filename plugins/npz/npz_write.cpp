@@ -1,5 +1,4 @@
-#include "../common/utf8.hpp"
-#include "message_text.hpp"
+#include "../common/count_text.hpp"
 #include "npy_header.hpp"
 #include "npz.hpp"
 #include "zip/cp437.hpp"
@@ -7,6 +6,7 @@
 #include "zip/deflate_pipeline.hpp"
 #include "zip/zip_writer.hpp"
 
+#include <weightio/byte_io.hpp>
 #include <weightio/plugin_sdk.hpp>
 
 #include <algorithm>
@@ -14,6 +14,7 @@
 #include <vector>
 
 namespace weightio::npz {
+using common::count_of;
 namespace {
 
 // numpy.savez_compressed uses zlib's default level.
@@ -47,12 +48,12 @@ void validate(const wio_write_request &r) {
     const std::string_view name = sdk::view(t.name);
     if (!npy_descr(t.dtype))
       sdk::fail(WIO_ERR_UNSUPPORTED_DTYPE,
-                "tensor " + quoted_name(name) + ": npz cannot hold dtype " + dtype_label(t.dtype));
+                "tensor " + sdk::quoted(name) + ": npz cannot hold dtype " + dtype_label(t.dtype));
     // Python's zipfile cuts names at a NUL and decodes flagged names as
     // strict UTF-8: such names would not come back as written.
-    if (name.find('\0') != std::string_view::npos || !common::is_utf8(name))
+    if (name.find('\0') != std::string_view::npos || !sdk::is_utf8(name))
       sdk::fail(WIO_ERR_UNSUPPORTED_OPTION,
-                "tensor " + quoted_name(name) +
+                "tensor " + sdk::quoted(name) +
                     ": npz member names must be UTF-8 without NUL characters");
     if (name.size() + 4 > 0xFFFF)
       sdk::fail(WIO_ERR_UNSUPPORTED_OPTION, "tensor name of " + count_of(name.size(), "byte") +
@@ -60,7 +61,7 @@ void validate(const wio_write_request &r) {
     const auto nbytes = sdk::checked_nbytes(t.dtype, t.shape, t.ndim);
     if (!nbytes || *nbytes != t.nbytes || (t.nbytes != 0 && t.data == nullptr))
       sdk::fail(WIO_ERR_INTERNAL,
-                "tensor " + quoted_name(name) + ": byte size does not match its shape and dtype");
+                "tensor " + sdk::quoted(name) + ": byte size does not match its shape and dtype");
   }
 }
 
@@ -97,7 +98,7 @@ void write_npz(const wio_write_request &r) {
   // The zip64 option (ABI 2); an ABI-1 host sets the flag instead.
   const auto zip64 = sdk::write_option(r, "zip64");
   const bool force_zip64 = zip64 ? *zip64 == "true" : (r.flags & WIO_WRITE_FORCE_ZIP64) != 0;
-  ZipWriter zip(sink, sink.position(), force_zip64);
+  zip::ZipWriter archive(sink, sink.position(), force_zip64);
   if (level == 0) {
     // Plain sink writes: the host copies them into its staging ring and
     // writes large aligned blocks on a thread of its own (file_sink.hpp). A
@@ -116,15 +117,15 @@ void write_npz(const wio_write_request &r) {
     for (size_t i = 0; i < r.tensor_count; ++i) {
       const wio_tensor_in &t = r.tensors[i];
       const auto *data = static_cast<const uint8_t *>(t.data);
-      Crc32 crc;
+      zip::Crc32 crc;
       crc.update(header(i).data(), header(i).size());
       if (t.nbytes < kPatchedCrcMin) {
         crc.update(data, t.nbytes);
-        zip.add_stored(member_name(i), header(i), data, t.nbytes, crc.value());
+        archive.add_stored(member_name(i), header(i), data, t.nbytes, crc.value());
         advance(t.nbytes);
         continue;
       }
-      const auto m = zip.begin_stored(member_name(i), header(i), t.nbytes);
+      const auto m = archive.begin_stored(member_name(i), header(i), t.nbytes);
       for (uint64_t at = 0; at < t.nbytes;) {
         const size_t n = static_cast<size_t>(std::min<uint64_t>(t.nbytes - at, kCrcPiece));
         crc.update(data + at, n);
@@ -132,30 +133,29 @@ void write_npz(const wio_write_request &r) {
         at += n;
         advance(n);
       }
-      zip.set_crc(m, crc.value());
+      archive.set_crc(m, crc.value());
       uint8_t le[4];
-      for (int b = 0; b < 4; ++b)
-        le[b] = static_cast<uint8_t>(crc.value() >> (8 * b));
+      sdk::store_le<uint32_t>(le, crc.value());
       sink.pwrite(m.crc_offset, le, sizeof le);
     }
-    zip.finish();
+    archive.finish();
     sink.progress(done, total);
     return;
   }
-  std::vector<DeflatePipeline::Member> members(r.tensor_count);
+  std::vector<zip::DeflatePipeline::Member> members(r.tensor_count);
   for (size_t i = 0; i < r.tensor_count; ++i)
     members[i] = {header(i), r.tensors[i].data, static_cast<size_t>(r.tensors[i].nbytes)};
-  DeflatePipeline pipeline(level, members);
+  zip::DeflatePipeline pipeline(level, members);
   uint64_t done = 0;
   for (size_t i = 0; i < r.tensor_count; ++i) {
     const auto &c = pipeline.get(i);
     const wio_iovec pieces[] = {{c.lead.data(), c.lead.size()}, {c.body.data(), c.body.size()}};
-    zip.add_deflated(member_name(i), pieces, c.crc, header(i).size() + r.tensors[i].nbytes);
+    archive.add_deflated(member_name(i), pieces, c.crc, header(i).size() + r.tensors[i].nbytes);
     pipeline.release(i);
     done += r.tensors[i].nbytes;
     sink.progress(done, total);
   }
-  zip.finish();
+  archive.finish();
 }
 
 } // namespace weightio::npz

@@ -62,8 +62,4 @@ struct ParsedHeader {
 // `file` is the whole input.
 ParsedHeader parse_header(std::span<const uint8_t> file, const ParseLimits &limits);
 
-// A tensor name as it appears in messages: JSON-quoted, so control
-// characters and an empty name stay visible.
-std::string display_name(std::string_view name);
-
 } // namespace weightio::safetensors

@@ -3,6 +3,7 @@
 #include "header_parse.hpp"
 #include "safetensors_io.hpp"
 
+#include <weightio/byte_io.hpp>
 #include <weightio/plugin_sdk.hpp>
 
 namespace weightio::safetensors {
@@ -14,9 +15,7 @@ namespace {
 int32_t probe(const uint8_t *head, size_t size) noexcept {
   if (size < 8)
     return WIO_PROBE_NO; // the official reader refuses such files anyway
-  uint64_t n = 0;
-  for (int i = 7; i >= 0; --i)
-    n = (n << 8) | head[i];
+  const uint64_t n = sdk::load_le<uint64_t>(head);
   if (n < 2 || n > kMaxHeaderBytes)
     return WIO_PROBE_NO;
   const size_t end = n < size - 8 ? static_cast<size_t>(8 + n) : size;

@@ -9,19 +9,9 @@ namespace {
 
 void read_impl(const wio_read_request &r) {
   const sdk::ReadContext ctx(&r);
-  ParseLimits limits;
-  if (r.limits != nullptr) {
-    const wio_read_limits &l = *r.limits;
-    if (WIO_HAS_FIELD(&l, wio_read_limits, max_header_bytes))
-      limits.max_header_bytes = l.max_header_bytes;
-    if (WIO_HAS_FIELD(&l, wio_read_limits, max_tensors))
-      limits.max_tensors = l.max_tensors;
-    if (WIO_HAS_FIELD(&l, wio_read_limits, max_ndim))
-      limits.max_ndim = l.max_ndim;
-    if (WIO_HAS_FIELD(&l, wio_read_limits, max_name_bytes))
-      limits.max_name_bytes = l.max_name_bytes;
-  }
-
+  // Every field of wio_read_limits exists since ABI 1.
+  const wio_read_limits &l = ctx.limits();
+  const ParseLimits limits{l.max_header_bytes, l.max_tensors, l.max_ndim, l.max_name_bytes};
   // Everything is validated before the first tensor goes out, so a bad file
   // never leaves the host with half a load. Only the header is touched: the
   // data stays in the mapping and the host decides view or copy.

@@ -1,10 +1,10 @@
-#include "../common/utf8.hpp"
 #include "dtype_order.hpp"
 #include "duplicates.hpp"
 #include "header_parse.hpp"
 #include "header_write.hpp"
 #include "safetensors_io.hpp"
 
+#include <weightio/byte_io.hpp>
 #include <weightio/dtype_info.hpp>
 #include <weightio/plugin_sdk.hpp>
 
@@ -33,29 +33,29 @@ void check_request(const wio_write_request &r) {
     const std::string_view name = sdk::view(t.name);
     if (!sdk::dtype_valid(t.dtype))
       sdk::fail(WIO_ERR_UNSUPPORTED_DTYPE,
-                "tensor " + display_name(name) + ": unknown dtype " + std::to_string(t.dtype));
+                "tensor " + sdk::quoted(name) + ": unknown dtype " + std::to_string(t.dtype));
     if (!is_safetensors_dtype(t.dtype))
       sdk::fail(WIO_ERR_UNSUPPORTED_DTYPE,
-                "tensor " + display_name(name) + ": dtype " +
+                "tensor " + sdk::quoted(name) + ": dtype " +
                     std::string(sdk::dtype_info(t.dtype).name) +
                     " cannot be stored in safetensors, which has no complex128 (convert it to "
                     "C64, or store the real and imaginary parts as two F64 tensors)");
-    if (!common::is_utf8(name))
-      refuse_content("tensor " + display_name(name) +
+    if (!sdk::is_utf8(name))
+      refuse_content("tensor " + sdk::quoted(name) +
                      ": the name is not valid UTF-8, which safetensors requires");
     if (name == "__metadata__")
       refuse_content("a tensor cannot be named \"__metadata__\" in safetensors; the header "
                      "reserves that key for the metadata");
     auto nbytes = sdk::checked_nbytes(t.dtype, t.shape, t.ndim);
     if (!nbytes || *nbytes != t.nbytes || (t.nbytes != 0 && t.data == nullptr))
-      sdk::fail(WIO_ERR_INTERNAL, "tensor " + display_name(name) +
+      sdk::fail(WIO_ERR_INTERNAL, "tensor " + sdk::quoted(name) +
                                       ": the host passed a byte count that does not match the "
                                       "shape and dtype");
   }
   for (size_t i = 0; i < r.metadata_count; ++i) {
     const std::string_view key = sdk::view(r.metadata[i].key);
-    if (!common::is_utf8(key) || !common::is_utf8(sdk::view(r.metadata[i].value)))
-      refuse_content("metadata entry " + display_name(key) +
+    if (!sdk::is_utf8(key) || !sdk::is_utf8(sdk::view(r.metadata[i].value)))
+      refuse_content("metadata entry " + sdk::quoted(key) +
                      ": keys and values must be valid UTF-8 in safetensors");
   }
 }
@@ -64,7 +64,7 @@ void check_request(const wio_write_request &r) {
 std::vector<size_t> data_order(const wio_write_request &r) {
   if (auto dup =
           find_duplicate(r.tensor_count, [&](size_t i) { return sdk::view(r.tensors[i].name); }))
-    refuse_content("tensor " + display_name(*dup) + " is given twice; names must be unique");
+    refuse_content("tensor " + sdk::quoted(*dup) + " is given twice; names must be unique");
 
   // Sort compact keys rather than indices into the request: the comparator
   // then touches one array, not the host's tensor table.
@@ -96,7 +96,7 @@ std::vector<MetadataEntry> sorted_metadata(const wio_write_request &r) {
             [](const auto &a, const auto &b) { return a.first < b.first; });
   for (size_t i = 1; i < meta.size(); ++i)
     if (meta[i].first == meta[i - 1].first)
-      refuse_content("metadata key " + display_name(meta[i].first) + " is given twice");
+      refuse_content("metadata key " + sdk::quoted(meta[i].first) + " is given twice");
   return meta;
 }
 
@@ -124,8 +124,7 @@ void write_impl(const wio_write_request &r) {
                    " bytes readers accept (too many tensors or too much metadata)");
 
   uint8_t length[8];
-  for (int i = 0; i < 8; ++i)
-    length[i] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * i));
+  sdk::store_le<uint64_t>(length, header.size());
 
   // Plain sink writes: the host stages them and writes large aligned blocks
   // on a thread of its own (core/src/file_sink.hpp). Tensor data goes in

@@ -109,7 +109,10 @@ TEST(LoadScaling, RepeatedMetadataKeyAmongManyIsRefusedNamingIt) {
       FAIL() << "duplicate key accepted";
     } catch (const FormatError &e) {
       const std::string what = e.what();
-      EXPECT_NE(what.find("__metadata__ key " + to + " appears twice"), std::string::npos) << what;
+      // Messages quote names as sdk::quoted does: single quotes.
+      const std::string shown = "'" + wtest::many_metadata_key(first) + "'";
+      EXPECT_NE(what.find("__metadata__ key " + shown + " appears twice"), std::string::npos)
+          << what;
     }
   }
 }

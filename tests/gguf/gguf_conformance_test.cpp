@@ -40,7 +40,7 @@ TEST_P(ValidFile, ReadsAsGgufPyDoes) {
   EXPECT_EQ(f.alignment, e["alignment"].get<uint32_t>());
   EXPECT_EQ(f.data_offset, e["tensor_data_offset"].get<uint64_t>());
   EXPECT_EQ(f.file_size, e["file_size"].get<uint64_t>());
-  EXPECT_EQ(f.byte_order == weightio::common::ByteOrder::big ? "big" : "little",
+  EXPECT_EQ(f.byte_order == weightio::sdk::ByteOrder::big ? "big" : "little",
             e["byte_order"].get<std::string>());
 
   ASSERT_EQ(f.metadata.size(), e["kv_count"].get<uint64_t>());

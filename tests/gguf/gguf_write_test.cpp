@@ -40,7 +40,7 @@ TEST_P(WriteBack, ReproducesGgufPyBytes) {
   const auto bytes = wtest::read_bytes(ggtest::data_file(GetParam()));
   const File f = parse(bytes);
   std::vector<uint8_t> expected = bytes;
-  if (f.byte_order == weightio::common::ByteOrder::big)
+  if (f.byte_order == weightio::sdk::ByteOrder::big)
     GTEST_SKIP() << "big-endian: covered by BigEndianFileWritesBackLittleEndian";
   if (f.version == 2) // the writer writes version 3; v2 files have the same layout
     expected[4] = 3;
@@ -67,7 +67,7 @@ INSTANTIATE_TEST_SUITE_P(GgufReference, WriteBack,
 TEST(GgufWrite, BigEndianFileWritesBackLittleEndian) {
   const auto bytes = wtest::read_bytes(ggtest::data_file("g14_big_endian.gguf"));
   const File f = parse(bytes);
-  ASSERT_EQ(f.byte_order, weightio::common::ByteOrder::big);
+  ASSERT_EQ(f.byte_order, weightio::sdk::ByteOrder::big);
   std::vector<std::vector<uint8_t>> swapped;
   std::vector<TensorToWrite> tensors;
   for (const auto &t : f.tensors) {
@@ -78,7 +78,7 @@ TEST(GgufWrite, BigEndianFileWritesBackLittleEndian) {
   }
   const auto written = write_to_vector(f.metadata, tensors, f.alignment);
   const File g = parse(written);
-  EXPECT_EQ(g.byte_order, weightio::common::ByteOrder::little);
+  EXPECT_EQ(g.byte_order, weightio::sdk::ByteOrder::little);
   EXPECT_EQ(g.metadata, f.metadata);
   const auto e = ggtest::expected_for("g14_big_endian.gguf");
   ASSERT_EQ(g.tensors.size(), e["tensors"].size());

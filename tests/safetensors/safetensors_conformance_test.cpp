@@ -133,7 +133,7 @@ TEST_P(MalformedReference, RefusedWithTheOfficialErrorKind) {
     // Where the official reader names a tensor, so do we.
     if (auto a = e.error.find('`'); e.error_kind == "InvalidOffset" && a != std::string::npos) {
       const std::string tensor = e.error.substr(a + 1, e.error.find('`', a + 1) - a - 1);
-      EXPECT_TRUE(contains(msg, "\"" + tensor + "\"")) << msg;
+      EXPECT_TRUE(contains(msg, "'" + tensor + "'")) << msg;
     }
   }
 }

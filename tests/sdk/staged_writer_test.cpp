@@ -3,6 +3,10 @@
 // the calling thread, progress counts only tensor data and never runs ahead
 // of the writing, patches land after the bytes they cover, and a failure on
 // either side reaches the caller and stops the producing.
+// The class is [[deprecated]]; this test is its one deliberate user.
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
 #include <weightio/staged_writer.hpp>
 
 #include <gtest/gtest.h>

@@ -13,9 +13,8 @@ namespace weightio::gguf::ggml {
 
 namespace {
 
-using common::ByteOrder;
-using common::load_uint;
 using kernels::Kernel;
+using sdk::ByteOrder;
 
 Kernel block_kernel(Type t) noexcept {
   switch (t) {
@@ -86,20 +85,20 @@ void plain_to_f32(Type t, const uint8_t *x, uint64_t n, float *y, ByteOrder orde
       std::memcpy(y, x, n * 4);
     } else {
       for (uint64_t i = 0; i < n; ++i)
-        y[i] = f32_from_bits(load_uint<uint32_t>(x + 4 * i, order));
+        y[i] = f32_from_bits(sdk::load<uint32_t>(x + 4 * i, order));
     }
     return;
   case Type::F16:
     for (uint64_t i = 0; i < n; ++i)
-      y[i] = f16_to_f32(load_uint<uint16_t>(x + 2 * i, order));
+      y[i] = f16_to_f32(sdk::load<uint16_t>(x + 2 * i, order));
     return;
   case Type::BF16:
     for (uint64_t i = 0; i < n; ++i)
-      y[i] = bf16_to_f32(load_uint<uint16_t>(x + 2 * i, order));
+      y[i] = bf16_to_f32(sdk::load<uint16_t>(x + 2 * i, order));
     return;
   case Type::F64:
     for (uint64_t i = 0; i < n; ++i)
-      y[i] = static_cast<float>(std::bit_cast<double>(load_uint<uint64_t>(x + 8 * i, order)));
+      y[i] = static_cast<float>(std::bit_cast<double>(sdk::load<uint64_t>(x + 8 * i, order)));
     return;
   default:
     return;

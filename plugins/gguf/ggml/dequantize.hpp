@@ -7,8 +7,8 @@
 // even (float_bits.hpp).
 #pragma once
 
-#include "../../common/byte_cursor.hpp"
 #include "ggml_types.hpp"
+#include <weightio/byte_io.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +36,6 @@ inline size_t out_size(OutType t) noexcept {
 // integer types and Q8_1); does nothing else on error: the caller checks
 // that the ranges exist.
 void dequantize(const TypeInfo &type, const void *src, uint64_t first_block, uint64_t nblocks,
-                void *dst, OutType out, common::ByteOrder order = common::ByteOrder::little);
+                void *dst, OutType out, sdk::ByteOrder order = sdk::ByteOrder::little);
 
 } // namespace weightio::gguf::ggml

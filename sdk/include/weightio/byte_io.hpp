@@ -1,7 +1,9 @@
-// Little-endian byte helpers for plugin authors (C++17 or later): a
-// bounds-checked reader over the mapped input, whose reads fail cleanly past
-// the end, and a writer that gathers small fields before they go to the
-// host's sink.
+// Byte helpers for plugin authors (C++17 or later): a bounds-checked reader
+// over the mapped input, whose reads fail cleanly past the end; a writer
+// that gathers small fields before they go to the host's sink; and loads,
+// stores and appends of single little-endian fields, for records built in
+// memory. All of it is independent of the host's byte order and of the
+// alignment of the bytes.
 #ifndef WEIGHTIO_BYTE_IO_HPP
 #define WEIGHTIO_BYTE_IO_HPP
 
@@ -12,21 +14,83 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace weightio::sdk {
 
-// Reads little-endian fields from [data, data + size). Every read names the
+enum class ByteOrder : uint8_t { little, big };
+
+namespace detail {
+
+constexpr bool big_endian_host() {
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__)
+  return __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
+#else
+  return false;
+#endif
+}
+
+template <class T> T byte_swapped(T v) {
+  uint8_t b[sizeof(T)];
+  std::memcpy(b, &v, sizeof(T));
+  for (size_t i = 0; i < sizeof(T) / 2; ++i)
+    std::swap(b[i], b[sizeof(T) - 1 - i]);
+  std::memcpy(&v, b, sizeof(T));
+  return v;
+}
+
+// `v` as stored in (or loaded from) `order`: swapped when that is not the
+// host's order.
+template <class T> T in_order(T v, ByteOrder order) {
+  static_assert(std::is_arithmetic_v<T>, "integers and floats only");
+  if constexpr (sizeof(T) > 1)
+    if ((order == ByteOrder::big) != big_endian_host())
+      return byte_swapped(v);
+  return v;
+}
+
+} // namespace detail
+
+// The T stored at p in `order` (no bounds check: use ByteReader for input).
+template <class T> T load(const void *p, ByteOrder order) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return detail::in_order(v, order);
+}
+template <class T> T load_le(const void *p) {
+  return load<T>(p, ByteOrder::little);
+}
+
+// Stores v little-endian at p.
+template <class T> void store_le(void *p, T v) {
+  v = detail::in_order(v, ByteOrder::little);
+  std::memcpy(p, &v, sizeof(T));
+}
+
+// Appends v little-endian to out: one append per field, not one per byte.
+template <class T> void append_le(std::string &out, T v) {
+  char b[sizeof(T)];
+  store_le<T>(b, v);
+  out.append(b, sizeof(T));
+}
+
+// Reads fixed-width fields from [data, data + size), little-endian unless
+// told otherwise (GGUF, for one, has big-endian files). Every read names the
 // field it reads: past the end it throws Failure(WIO_ERR_INVALID_FILE)
 // "truncated: <field> at offset N needs K bytes, M are left", so a malformed
 // file gets a message naming what was cut. Holds no memory of its own.
 class ByteReader {
 public:
-  ByteReader(const uint8_t *data, uint64_t size, uint64_t offset = 0)
-      : data_(data), size_(size), pos_(offset) {}
+  ByteReader(const uint8_t *data, uint64_t size, uint64_t offset = 0,
+             ByteOrder order = ByteOrder::little)
+      : data_(data), size_(size), pos_(offset), order_(order) {}
 
   uint64_t offset() const { return pos_; }
   uint64_t size() const { return size_; }
+  const uint8_t *data() const { return data_; }
+  ByteOrder order() const { return order_; }
+  void set_order(ByteOrder order) { order_ = order; }
   uint64_t remaining() const { return pos_ <= size_ ? size_ - pos_ : 0; }
   // Throws unless `n` more bytes are there.
   void need(uint64_t n, std::string_view field) const {
@@ -45,17 +109,14 @@ public:
     need(n, field);
     pos_ += n;
   }
-  // An unsigned or signed integer, or float/double, stored little-endian.
+  // An unsigned or signed integer, or float/double, in the reader's order.
   template <class T> T get(std::string_view field) {
     static_assert(std::is_arithmetic_v<T>, "integers and floats only");
     need(sizeof(T), field);
     T v;
     std::memcpy(&v, data_ + pos_, sizeof(T));
-    if constexpr (sizeof(T) > 1)
-      if (big_endian_host())
-        v = swapped(v);
     pos_ += sizeof(T);
-    return v;
+    return detail::in_order(v, order_);
   }
   uint8_t u8(std::string_view f) { return get<uint8_t>(f); }
   uint16_t u16(std::string_view f) { return get<uint16_t>(f); }
@@ -72,23 +133,10 @@ public:
   }
 
 private:
-  static bool big_endian_host() {
-    const uint16_t one = 1;
-    uint8_t first;
-    std::memcpy(&first, &one, 1);
-    return first == 0;
-  }
-  template <class T> static T swapped(T v) {
-    uint8_t b[sizeof(T)];
-    std::memcpy(b, &v, sizeof(T));
-    for (size_t i = 0; i < sizeof(T) / 2; ++i)
-      std::swap(b[i], b[sizeof(T) - 1 - i]);
-    std::memcpy(&v, b, sizeof(T));
-    return v;
-  }
   const uint8_t *data_;
   uint64_t size_;
   uint64_t pos_;
+  ByteOrder order_;
 };
 
 // Appends little-endian fields to a buffer and hands it to the sink in
@@ -100,13 +148,7 @@ public:
   template <class T> void put(T v) {
     static_assert(std::is_arithmetic_v<T>, "integers and floats only");
     uint8_t b[sizeof(T)];
-    std::memcpy(b, &v, sizeof(T));
-    const uint16_t one = 1;
-    uint8_t first;
-    std::memcpy(&first, &one, 1);
-    if (first == 0)
-      for (size_t i = 0; i < sizeof(T) / 2; ++i)
-        std::swap(b[i], b[sizeof(T) - 1 - i]);
+    store_le<T>(b, v);
     raw(b, sizeof(T));
   }
   void raw(const void *p, size_t n) {

@@ -5,11 +5,19 @@
 // buffer, so no exception ever crosses the C boundary. Sink and ReadContext
 // wrap the host's callbacks and throw sdk::Failure when the host reports an
 // error. Nothing here allocates memory that the host must free.
+//
+// Names from a file appear in messages through sdk::quoted()
+// (weightio/quoted.hpp: UTF-8 kept, controls, C1 and bidi characters
+// escaped, cut at 256 bytes) and UTF-8 is checked with sdk::is_utf8()
+// (weightio/utf8.hpp), both included here; a file's fields are read with
+// sdk::ByteReader (weightio/byte_io.hpp, which includes this header).
 #ifndef WEIGHTIO_PLUGIN_SDK_HPP
 #define WEIGHTIO_PLUGIN_SDK_HPP
 
 #include <weightio/dtype_info.hpp>
 #include <weightio/plugin_abi.h>
+#include <weightio/quoted.hpp>
+#include <weightio/utf8.hpp>
 
 #include <cstdint>
 #include <cstring>
@@ -92,28 +100,6 @@ inline std::string_view view(wio_str s) {
 }
 inline wio_str make_str(std::string_view s) {
   return {s.data(), s.size()};
-}
-
-// Quotes a name from a file for an error message. Control characters and
-// NUL are escaped (\x00, \n, \x1b), so the host's C error buffer never
-// cuts a message short and a name cannot forge a line; the rest is kept.
-inline std::string quoted(std::string_view name) {
-  static const char hex[] = "0123456789abcdef";
-  std::string out = "'";
-  for (unsigned char c : name) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "'";
 }
 
 // A wio_format with every field zero but struct_size: fill in what the

@@ -1,5 +1,7 @@
-// StagedWriter: DEPRECATED, kept so that plugin sources written against it
-// still compile. Write to the host's sink directly (sdk::Sink) instead.
+// StagedWriter: deprecated (the compiler says so where it is used), kept so
+// that plugin sources written against it still compile. Write to the host's
+// sink directly instead: sdk::Sink (plugin_sdk.hpp), with sdk::ByteWriter
+// (byte_io.hpp) to gather small fields.
 //
 // It used to run the plugin's producer on a helper thread and write through
 // a ring of buffers, because a plain sink write was slower. The host's file
@@ -20,7 +22,9 @@
 
 namespace weightio::sdk {
 
-class StagedWriter {
+class [[deprecated(
+    "write to the host's sink directly: weightio::sdk::Sink, with "
+    "weightio::sdk::ByteWriter (weightio/byte_io.hpp) for small fields")]] StagedWriter {
 public:
   // Called with the next bytes to write, in order (never empty, except once
   // at the very end when only the progress moved). `progress`: the bytes of
@@ -58,7 +62,9 @@ public:
   }
 
   // Header bytes: the progress does not count them.
-  void put(const void *data, size_t size) { hand_over(data, size); }
+  void put(const void *data, size_t size) {
+    hand_over(data, size);
+  }
 
   // Tensor data, counted by the progress.
   void put_data(const void *data, size_t size) {

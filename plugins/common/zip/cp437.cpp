@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-namespace weightio::npz {
+namespace weightio::zip {
 namespace {
 
 // Code points of bytes 0x80..0xFF (bytes below 0x80 are ASCII).
@@ -43,4 +43,4 @@ std::string cp437_to_utf8(std::string_view bytes) {
   return out;
 }
 
-} // namespace weightio::npz
+} // namespace weightio::zip

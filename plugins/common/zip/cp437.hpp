@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-namespace weightio::npz {
+namespace weightio::zip {
 
 std::string cp437_to_utf8(std::string_view bytes);
 
-} // namespace weightio::npz
+} // namespace weightio::zip

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace weightio::npz {
+namespace weightio::zip {
 
 class ZipWriter {
 public:
@@ -78,4 +78,4 @@ private:
   uint64_t position_ = 0; // where the next member starts
 };
 
-} // namespace weightio::npz
+} // namespace weightio::zip

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace weightio::npz {
+namespace weightio::zip {
 
 class Crc32 {
 public:
@@ -23,4 +23,4 @@ private:
   uint32_t value_ = 0;
 };
 
-} // namespace weightio::npz
+} // namespace weightio::zip

@@ -1,13 +1,36 @@
 #include "zip_writer.hpp"
 
-#include "../../common/le_bytes.hpp"
 #include "crc32.hpp"
 #include "zip_format.hpp"
 
-#include <algorithm>
+#include <weightio/byte_io.hpp>
 
-namespace weightio::npz {
+#include <algorithm>
+#include <cstring>
+
+namespace weightio::zip {
 namespace {
+
+// A record of at most N bytes built field by field on the stack, then
+// written at once: std::string's appends are not inlined (libstdc++
+// instantiates them out of line), and every member has records.
+template <size_t N> class LeRecord {
+public:
+  template <class T> void put(T v) {
+    sdk::store_le<T>(bytes_ + size_, v);
+    size_ += sizeof(T);
+  }
+  void zeros(size_t n) {
+    std::memset(bytes_ + size_, 0, n);
+    size_ += n;
+  }
+  size_t size() const { return size_; }
+  std::string_view view() const { return {reinterpret_cast<const char *>(bytes_), size_}; }
+
+private:
+  uint8_t bytes_[N];
+  size_t size_ = 0;
+};
 
 bool needs_utf8_flag(std::string_view name) {
   return std::any_of(name.begin(), name.end(),
@@ -23,7 +46,7 @@ uint32_t clamp32(uint64_t v, bool use_sentinel) {
 void ZipWriter::add_local_header(const Entry &e, bool zip64, bool align,
                                  std::span<const wio_iovec> more) {
   const std::string_view name = entry_name(e);
-  common::LeRecord<20 + 6 + zip::kDataAlignment> extra;
+  LeRecord<20 + 6 + zip::kDataAlignment> extra;
   if (zip64) {
     // In a local header the ZIP64 record must hold both sizes (APPNOTE 4.5.3).
     extra.put<uint16_t>(zip::kZip64ExtraId);
@@ -41,7 +64,7 @@ void ZipWriter::add_local_header(const Entry &e, bool zip64, bool align,
     extra.put<uint16_t>(static_cast<uint16_t>(zip::kDataAlignment));
     extra.zeros(pad - 6);
   }
-  common::LeRecord<zip::kLocalHeaderSize> h;
+  LeRecord<zip::kLocalHeaderSize> h;
   h.put<uint32_t>(zip::kLocalHeaderSig);
   h.put<uint16_t>(zip64 ? zip::kVersionZip64 : zip::kVersionDefault);
   h.put<uint16_t>(e.flags);
@@ -134,7 +157,7 @@ void ZipWriter::finish() {
     const bool big_u = force_zip64_ || e.uncompressed_size >= zip::kMax32;
     const bool big_c = force_zip64_ || e.compressed_size >= zip::kMax32;
     const bool big_o = force_zip64_ || e.local_offset >= zip::kMax32;
-    common::LeRecord<28> extra;
+    LeRecord<28> extra;
     if (big_u || big_c || big_o) {
       extra.put<uint16_t>(zip::kZip64ExtraId);
       extra.put<uint16_t>(static_cast<uint16_t>(8 * (big_u + big_c + big_o)));
@@ -146,7 +169,7 @@ void ZipWriter::finish() {
         extra.put<uint64_t>(e.local_offset);
     }
     const uint16_t version = extra.size() == 0 ? zip::kVersionDefault : zip::kVersionZip64;
-    common::LeRecord<zip::kCentralHeaderSize> h;
+    LeRecord<zip::kCentralHeaderSize> h;
     h.put<uint32_t>(zip::kCentralHeaderSig);
     h.put<uint16_t>(zip::kMadeByUnix | version);
     h.put<uint16_t>(version);
@@ -174,30 +197,30 @@ void ZipWriter::finish() {
       force_zip64_ || count >= zip::kMax16 || cd_size >= zip::kMax32 || cd_offset >= zip::kMax32;
   if (zip64) {
     const uint64_t end64_offset = cd_offset + cd_size;
-    common::put_le<uint32_t>(cd, zip::kZip64EndSig);
-    common::put_le<uint64_t>(cd, zip::kZip64EndSize - 12); // size of the rest of the record
-    common::put_le<uint16_t>(cd, zip::kMadeByUnix | zip::kVersionZip64);
-    common::put_le<uint16_t>(cd, zip::kVersionZip64);
-    common::put_le<uint32_t>(cd, 0); // this disk
-    common::put_le<uint32_t>(cd, 0); // disk with the central directory
-    common::put_le<uint64_t>(cd, count);
-    common::put_le<uint64_t>(cd, count);
-    common::put_le<uint64_t>(cd, cd_size);
-    common::put_le<uint64_t>(cd, cd_offset);
-    common::put_le<uint32_t>(cd, zip::kZip64LocatorSig);
-    common::put_le<uint32_t>(cd, 0);
-    common::put_le<uint64_t>(cd, end64_offset);
-    common::put_le<uint32_t>(cd, 1); // total disks
+    sdk::append_le<uint32_t>(cd, zip::kZip64EndSig);
+    sdk::append_le<uint64_t>(cd, zip::kZip64EndSize - 12); // size of the rest of the record
+    sdk::append_le<uint16_t>(cd, zip::kMadeByUnix | zip::kVersionZip64);
+    sdk::append_le<uint16_t>(cd, zip::kVersionZip64);
+    sdk::append_le<uint32_t>(cd, 0); // this disk
+    sdk::append_le<uint32_t>(cd, 0); // disk with the central directory
+    sdk::append_le<uint64_t>(cd, count);
+    sdk::append_le<uint64_t>(cd, count);
+    sdk::append_le<uint64_t>(cd, cd_size);
+    sdk::append_le<uint64_t>(cd, cd_offset);
+    sdk::append_le<uint32_t>(cd, zip::kZip64LocatorSig);
+    sdk::append_le<uint32_t>(cd, 0);
+    sdk::append_le<uint64_t>(cd, end64_offset);
+    sdk::append_le<uint32_t>(cd, 1); // total disks
   }
-  common::put_le<uint32_t>(cd, zip::kEndOfCentralDirSig);
-  common::put_le<uint16_t>(cd, 0);
-  common::put_le<uint16_t>(cd, 0);
-  common::put_le<uint16_t>(cd, zip64 ? zip::kMax16 : static_cast<uint16_t>(count));
-  common::put_le<uint16_t>(cd, zip64 ? zip::kMax16 : static_cast<uint16_t>(count));
-  common::put_le<uint32_t>(cd, clamp32(cd_size, zip64));
-  common::put_le<uint32_t>(cd, clamp32(cd_offset, zip64));
-  common::put_le<uint16_t>(cd, 0); // comment
+  sdk::append_le<uint32_t>(cd, zip::kEndOfCentralDirSig);
+  sdk::append_le<uint16_t>(cd, 0);
+  sdk::append_le<uint16_t>(cd, 0);
+  sdk::append_le<uint16_t>(cd, zip64 ? zip::kMax16 : static_cast<uint16_t>(count));
+  sdk::append_le<uint16_t>(cd, zip64 ? zip::kMax16 : static_cast<uint16_t>(count));
+  sdk::append_le<uint32_t>(cd, clamp32(cd_size, zip64));
+  sdk::append_le<uint32_t>(cd, clamp32(cd_offset, zip64));
+  sdk::append_le<uint16_t>(cd, 0); // comment
   sink_.write(cd.data(), cd.size());
 }
 
-} // namespace weightio::npz
+} // namespace weightio::zip

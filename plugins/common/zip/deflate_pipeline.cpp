@@ -2,7 +2,7 @@
 
 #include "crc32.hpp"
 
-namespace weightio::npz {
+namespace weightio::zip {
 
 DeflatePipeline::DeflatePipeline(int level, std::span<const Member> members) : members_(members) {
   for (size_t k = 0; k < kThreads; ++k) {
@@ -86,4 +86,4 @@ void DeflatePipeline::release(size_t i) {
   changed_.notify_all();
 }
 
-} // namespace weightio::npz
+} // namespace weightio::zip

@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-namespace weightio::npz {
+namespace weightio::zip {
 
 class DeflatePipeline {
 public:
@@ -68,4 +68,4 @@ private:
   std::vector<std::thread> threads_;
 };
 
-} // namespace weightio::npz
+} // namespace weightio::zip

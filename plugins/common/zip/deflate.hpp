@@ -14,7 +14,7 @@
 struct libdeflate_compressor;
 struct z_stream_s;
 
-namespace weightio::npz {
+namespace weightio::zip {
 
 class Deflater {
 public:
@@ -60,4 +60,4 @@ private:
   bool ended_ = false;
 };
 
-} // namespace weightio::npz
+} // namespace weightio::zip

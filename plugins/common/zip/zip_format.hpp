@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace weightio::npz::zip {
+namespace weightio::zip {
 
 inline constexpr uint32_t kLocalHeaderSig = 0x04034b50;
 inline constexpr uint32_t kCentralHeaderSig = 0x02014b50;
@@ -49,4 +49,4 @@ inline constexpr uint16_t kDosDate = (0u << 9) | (1u << 5) | 1u;
 // file: a cache line, and a multiple of every dtype's alignment.
 inline constexpr uint64_t kDataAlignment = 64;
 
-} // namespace weightio::npz::zip
+} // namespace weightio::zip

@@ -1,7 +1,6 @@
 #include "deflate.hpp"
 
-#include "../../common/le_bytes.hpp"
-
+#include <weightio/byte_io.hpp>
 #include <weightio/plugin_sdk.hpp>
 
 #include <libdeflate.h>
@@ -11,7 +10,7 @@
 #include <limits>
 #include <new>
 
-namespace weightio::npz {
+namespace weightio::zip {
 namespace {
 
 // zlib counts in 32-bit uInt: feed it in steps no larger than this.
@@ -44,8 +43,8 @@ std::string stored_deflate_blocks(std::string_view bytes) {
   do {
     const size_t len = std::min<size_t>(bytes.size() - off, 0xFFFF);
     out.push_back('\0'); // BFINAL = 0, BTYPE = 00 (stored), pad to the byte
-    common::put_le<uint16_t>(out, static_cast<uint16_t>(len));
-    common::put_le<uint16_t>(out, static_cast<uint16_t>(~len));
+    sdk::append_le<uint16_t>(out, static_cast<uint16_t>(len));
+    sdk::append_le<uint16_t>(out, static_cast<uint16_t>(~len));
     out.append(bytes.substr(off, len));
     off += len;
   } while (off < bytes.size());
@@ -106,4 +105,4 @@ bool Inflater::at_end() {
   return read(&extra, 1) == 0;
 }
 
-} // namespace weightio::npz
+} // namespace weightio::zip
