@@ -271,9 +271,8 @@ TEST(Abi3BlockType, AClashShowsBothGeometriesWhole) {
 
 TEST(Abi3Sdk, LimitExceededIsTheLimitStatusWithTheHostsPhrasing) {
   char error[128] = {};
-  const int32_t st = weightio::sdk::guard(error, sizeof error, [] {
-    weightio::sdk::over_limit("tensor count", 9, 8, "max_tensors");
-  });
+  const int32_t st = weightio::sdk::guard(
+      error, sizeof error, [] { weightio::sdk::over_limit("tensor count", 9, 8, "max_tensors"); });
   EXPECT_EQ(st, WIO_ERR_LIMIT);
   EXPECT_STREQ(error, "tensor count 9 is over the limit 8 (max_tensors)");
   EXPECT_EQ(detail::limit_named_in(error), "max_tensors");
