@@ -1,18 +1,11 @@
-// The one phrasing of a limit in weightio's messages, the same as the SDK's
-// sdk::over_limit gives plugins: "<what> <value> is over the limit <limit>
-// (<field>)", `field` being the name Error::limit() reports.
+// The core words its limits with the SDK's one function, so a limit reads
+// the same whether the host or a plugin found it.
 #pragma once
 
-#include <cstdint>
-#include <string>
-#include <string_view>
+#include <weightio/limit_text.hpp>
 
 namespace weightio::detail {
 
-inline std::string over_limit_text(std::string_view what, uint64_t value, uint64_t limit,
-                                   std::string_view field) {
-  return std::string(what) + " " + std::to_string(value) + " is over the limit " +
-         std::to_string(limit) + " (" + std::string(field) + ")";
-}
+using sdk::over_limit_text;
 
 } // namespace weightio::detail

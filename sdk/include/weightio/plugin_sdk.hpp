@@ -15,6 +15,7 @@
 #define WEIGHTIO_PLUGIN_SDK_HPP
 
 #include <weightio/dtype_info.hpp>
+#include <weightio/limit_text.hpp>
 #include <weightio/plugin_abi.h>
 #include <weightio/quoted.hpp>
 #include <weightio/utf8.hpp>
@@ -50,16 +51,14 @@ private:
   fail(WIO_ERR_INVALID_FILE, std::move(message));
 }
 
-// ABI 3: a file, or a save, over a limit (WIO_ERR_LIMIT), worded as the
-// host words its own: "<what> <value> is over the limit <limit> (<field>)".
+// ABI 3: a file, or a save, over a limit (WIO_ERR_LIMIT), worded by
+// over_limit_text (weightio/limit_text.hpp), as the host words its own.
 // `field` names the limit for the host's Error::limit(): a wio_read_limits
 // or wio_write_limits field ("max_tensors"), or a name of the format's own.
 class LimitExceeded : public Failure {
 public:
   LimitExceeded(std::string_view what, uint64_t value, uint64_t limit, std::string_view field)
-      : Failure(WIO_ERR_LIMIT, std::string(what) + " " + std::to_string(value) +
-                                   " is over the limit " + std::to_string(limit) + " (" +
-                                   std::string(field) + ")") {}
+      : Failure(WIO_ERR_LIMIT, over_limit_text(what, value, limit, field)) {}
 };
 [[noreturn]] inline void over_limit(std::string_view what, uint64_t value, uint64_t limit,
                                     std::string_view field) {
