@@ -1,5 +1,7 @@
 #include "human.hpp"
 
+#include <weightio/quoted.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <ostream>
@@ -54,51 +56,6 @@ std::string counted(uint64_t n, std::string_view noun) {
 
 namespace {
 
-// Length of the valid UTF-8 sequence at s[i] (its code point in `cp`), or 0
-// when it is not one.
-size_t utf8_length(std::string_view s, size_t i, uint32_t &cp) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  size_t n;
-  cp = c;
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-    cp = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    cp = c & 0x0F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size())
-    return 0;
-  for (size_t k = 1; k < n; ++k) {
-    const auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  // Overlong forms, surrogates and values past U+10FFFF are not valid.
-  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-      (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return n;
-}
-
-// Code points past ASCII that act on the terminal or on the text around
-// them instead of showing: C1 controls (U+009B starts an escape sequence on
-// many terminals), the bidirectional marks, embeddings, overrides and
-// isolates (which reorder what follows, e.g. to disguise a name), and the
-// line and paragraph separators.
-bool is_hidden_control(uint32_t cp) {
-  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
-         (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
 size_t display_width(std::string_view s) {
   return static_cast<size_t>(
       std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
@@ -107,40 +64,7 @@ size_t display_width(std::string_view s) {
 } // namespace
 
 std::string printable(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  char buf[16];
-  for (size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    uint32_t cp = 0;
-    const size_t n = utf8_length(text, i, cp);
-    if (n > 1) {
-      if (is_hidden_control(cp)) {
-        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
-        out += buf;
-      } else {
-        out.append(text.substr(i, n));
-      }
-      i += n;
-      continue;
-    }
-    if (n == 1 && c >= 0x20 && c != 0x7F && c != '\\') {
-      out += static_cast<char>(c);
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else { // other C0 controls, DEL, and bytes that are not UTF-8
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-    ++i;
-  }
-  return out;
+  return weightio::sdk::escaped(text);
 }
 
 void print_table(std::ostream &out, const std::vector<std::vector<std::string>> &rows,

@@ -27,13 +27,16 @@ std::string counted(uint64_t n, std::string_view noun);
 // Text for a person's terminal. Names, keys, values and paths come from files
 // and arguments: control characters could repaint the terminal or forge
 // lines, bidirectional overrides disguise text, and invalid UTF-8 garbles it.
-// Shown escaped instead: C0 controls and DEL as \n, \r, \t, \x1b; C1
-// controls, bidirectional marks/embeddings/overrides/isolates (U+061C,
-// U+200E/F, U+202A-E, U+2066-9) and U+2028/9 as \u202e; bytes that are not
-// UTF-8 as \xff; a backslash as \\ (so an escape is never ambiguous).
-// Everything the tool prints for a person goes through this exactly once:
-// errors and warnings (errors.cpp, logger_sink.cpp), progress labels, and the
-// names in tables. JSON output is not escaped this way (it is JSON).
+// This is sdk::escaped (weightio/quoted.hpp), the one escaping rule of the
+// library, the plugins and the tool: controls, C1, bidirectional and line
+// separator characters and invalid bytes are shown as \n, \t, \x1b,
+// \u202e, \xff; backslashes are kept. Library messages already carry names
+// quoted by that rule, and the pass leaves them unchanged (it is
+// idempotent), so nothing is escaped twice; it catches what is still raw: a
+// path as the user typed it, a third-party plugin's unquoted text. Everything
+// the tool prints for a person goes through it: errors and warnings
+// (errors.cpp, escaping_log_sink.cpp), progress labels, and the names in
+// tables. JSON output is not escaped this way (it is JSON).
 std::string printable(std::string_view text);
 
 // Left-aligned columns separated by two spaces; `right` marks the columns to

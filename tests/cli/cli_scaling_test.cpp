@@ -76,7 +76,7 @@ TEST_F(CliScaling, TableHasOneAlignedRowPerTensorInFileOrder) {
   for (uint64_t i = 0; i < kTensors; ++i) {
     ASSERT_TRUE(std::getline(in, line)) << i;
     std::string name = wtest::many_tensor_name(i);
-    // The table escapes control characters and backslashes for the terminal.
+    // The table escapes control characters for the terminal.
     if (i % 1000 == 7)
       name = name.substr(0, name.size() - 1) + "\\x01";
     ASSERT_EQ(line.rfind(name + " ", 0), 0u) << line;

@@ -157,8 +157,8 @@ TEST(Abi3ArrayDepth, ASaveOfADeeperArrayIsRefusedNamingTheKeyBeforeAnyByte) {
   } catch (const UnsupportedError &e) {
     EXPECT_EQ(e.code(), ErrorCode::UnsupportedOption);
     EXPECT_EQ(e.limit(), "max_array_depth");
-    EXPECT_NE(std::string(e.what()).find("the flat format holds flat arrays only: array depth 2 "
-                                         "of metadata value 'deep' is over the limit 1 "
+    EXPECT_NE(std::string(e.what()).find("the flat format holds flat arrays only: metadata value "
+                                         "'deep': array depth 2 is over the limit 1 "
                                          "(max_array_depth)"),
               std::string::npos)
         << e.what();

@@ -12,6 +12,10 @@
 #include <deque>
 #include <fstream>
 
+// These tests also check that the deprecated SaveOptions::force_zip64 keeps
+// working as format_options["zip64"] does.
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
 using namespace weightio;
 using namespace npztest;
 

@@ -44,9 +44,26 @@ TEST(SdkQuoted, EscapesBidiControls) {
             "'w\\u202egnp.exe'"); // RLO
   EXPECT_EQ(sdk::quoted("\xd8\x9c\xe2\x80\x8e\xe2\x80\x8f"), "'\\u061c\\u200e\\u200f'");
   EXPECT_EQ(sdk::quoted("\xe2\x80\xaa\xe2\x81\xa6\xe2\x81\xa9"), "'\\u202a\\u2066\\u2069'");
-  // Neighbours of the escaped ranges stay: U+200D (ZWJ), U+2029, U+206A.
-  EXPECT_EQ(sdk::quoted("\xe2\x80\x8d\xe2\x80\xa9\xe2\x81\xaa"),
-            "'\xe2\x80\x8d\xe2\x80\xa9\xe2\x81\xaa'");
+  // The line and paragraph separators could start a forged line in a log
+  // viewer.
+  EXPECT_EQ(sdk::quoted("a\xe2\x80\xa8"
+                        "b\xe2\x80\xa9"),
+            "'a\\u2028b\\u2029'");
+  // Neighbours of the escaped ranges stay: U+200D (ZWJ), U+2027, U+206A.
+  EXPECT_EQ(sdk::quoted("\xe2\x80\x8d\xe2\x80\xa7\xe2\x81\xaa"),
+            "'\xe2\x80\x8d\xe2\x80\xa7\xe2\x81\xaa'");
+}
+
+TEST(SdkEscaped, EscapesAWholeTextWithoutQuotesOrCut) {
+  const std::string name = "w\x1b[31m\xe2\x80\xae\xff\n";
+  const std::string text = "cannot load 'f': tensor " + name + " is " + std::string(400, 'x');
+  EXPECT_EQ(sdk::escaped(text),
+            "cannot load 'f': tensor w\\x1b[31m\\u202e\\xff\\n is " + std::string(400, 'x'));
+  // Its output, and a message built from quoted() names, pass through it
+  // unchanged: a last pass over a message never escapes a name twice.
+  EXPECT_EQ(sdk::escaped(sdk::escaped(text)), sdk::escaped(text));
+  const std::string message = "tensor " + sdk::quoted(name) + " has dtype C64, a\\b";
+  EXPECT_EQ(sdk::escaped(message), message);
 }
 
 TEST(SdkQuoted, EscapesEachInvalidByte) {

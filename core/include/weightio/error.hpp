@@ -1,5 +1,10 @@
 // Exceptions thrown by weightio. Every message names the file (when there is
 // one), the tensor (when there is one) and the reason.
+//
+// In what(), names from files (tensors, metadata keys, shards) are quoted by
+// sdk::quoted (weightio/quoted.hpp): UTF-8 kept, controls, C1, bidirectional
+// and line-separator characters escaped, cut after 256 bytes. Paths appear
+// as the caller gave them. file() and tensor() hold the exact names.
 #pragma once
 
 #include <stdexcept>

@@ -20,6 +20,12 @@ namespace weightio {
 // save, leaves the old file untouched.
 using ProgressFn = std::function<bool(uint64_t done, uint64_t total)>;
 
+// The copy, move and default constructors GCC defines for SaveOptions touch
+// the deprecated force_zip64 and would warn wherever a host copies the
+// options; the warning is silenced for this definition only, so a host that
+// names force_zip64 itself is still warned.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 struct SaveOptions {
   // Format name ("npz", "safetensors"); empty = chosen by the extension.
   std::string format;
@@ -33,9 +39,10 @@ struct SaveOptions {
   // fsync the file before the rename and the folder after it, so the save
   // survives a power cut. Off trades that guarantee for speed.
   bool durable = true;
-  // Container formats: write 64-bit (ZIP64) records even when not needed.
-  // Kept for 0.1 callers: the same as format_options["zip64"] = "true".
-  bool force_zip64 = false;
+  // Deprecated since 0.3: container formats' 64-bit (ZIP64) records even
+  // when not needed. Kept working for 0.1 callers; use the format's own
+  // option, format_options["zip64"] = "true", which it equals.
+  [[deprecated("use SaveOptions::format_options[\"zip64\"] = \"true\"")]] bool force_zip64 = false;
   // The format's own save options (see FormatInfo::options, `weightio
   // plugins`): name -> value as text. An unknown name or an invalid value is
   // UnsupportedError listing the valid ones, before anything is written.
@@ -52,6 +59,7 @@ struct SaveOptions {
   uint64_t max_shard_bytes = 0;
   ProgressFn progress;
 };
+#pragma GCC diagnostic pop
 
 // What a save reports besides success.
 struct SaveResult {

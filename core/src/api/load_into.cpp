@@ -4,6 +4,7 @@
 
 #include <weightio/error.hpp>
 #include <weightio/io.hpp>
+#include <weightio/quoted.hpp>
 
 #include <optional>
 #include <set>
@@ -55,32 +56,32 @@ std::vector<std::string> load_weights_into(const std::filesystem::path &path,
       want = dst.block ? shape_nbytes(*dst.block, dst.shape) : shape_nbytes(dst.dtype, dst.shape);
     } catch (const Error &e) {
       throw Error(ErrorCode::InvalidArgument,
-                  "load_weights_into: destination '" + name + "': " + e.what(), path.string(),
-                  name);
+                  "load_weights_into: destination " + sdk::quoted(name) + ": " + e.what(),
+                  path.string(), name);
     }
     if (dst.data == nullptr && want != 0)
       throw Error(ErrorCode::InvalidArgument,
-                  "load_weights_into: destination '" + name + "' has no buffer", path.string(),
-                  name);
+                  "load_weights_into: destination " + sdk::quoted(name) + " has no buffer",
+                  path.string(), name);
   }
   for (const auto &[name, dst] : destination) {
     const Tensor *t = w.find(name);
     if (t == nullptr) {
       if (strict)
-        problems.push_back("missing '" + name + "'");
+        problems.push_back("missing " + sdk::quoted(name));
       continue;
     }
     if (!same_type(*t, dst))
-      problems.push_back("'" + name + "' has dtype " + std::string(t->type_name()) +
+      problems.push_back(sdk::quoted(name) + " has dtype " + std::string(t->type_name()) +
                          " in the file, the host expects " + type_name(dst));
     else if (t->shape() != dst.shape)
-      problems.push_back("'" + name + "' has shape " + shape_to_string(t->shape()) +
+      problems.push_back(sdk::quoted(name) + " has shape " + shape_to_string(t->shape()) +
                          " in the file, the host expects " + shape_to_string(dst.shape));
   }
   if (strict)
     for (const auto &[name, t] : w)
       if (!destination.contains(name))
-        problems.push_back("unexpected '" + name + "'");
+        problems.push_back("unexpected " + sdk::quoted(name));
   if (strict && !problems.empty()) {
     std::string msg = "cannot load '" + path.string() + "' into the model: ";
     for (size_t i = 0; i < problems.size(); ++i)

@@ -1,4 +1,5 @@
 #include "checkpoint/commit_record.hpp"
+#include <weightio/quoted.hpp>
 
 #include "support/log_internal.hpp"
 
@@ -97,7 +98,7 @@ std::optional<CommitRecord> read_trusted_record(const CheckpointName &name) {
     return distrust(std::string("it is not a valid record (") + e.what() + ")");
   }
   if (r.entry != name.single() && r.entry != name.index() && !name.is_shard_name(r.entry))
-    return distrust("its entry '" + r.entry + "' is not a file of this checkpoint");
+    return distrust("its entry " + sdk::quoted(r.entry) + " is not a file of this checkpoint");
   bool entry_renamed = false;
   for (const auto &[staged, final] : r.renames) {
     if (!is_plain_file_name(staged) || staged.rfind(name.staging_prefix(), 0) != 0 ||
@@ -107,7 +108,8 @@ std::optional<CommitRecord> read_trusted_record(const CheckpointName &name) {
     struct stat s {};
     if (::lstat((name.dir / staged).c_str(), &s) == 0 &&
         (!S_ISREG(s.st_mode) || s.st_uid != st.st_uid))
-      return distrust("its staged file '" + staged + "' is not a regular file of the same owner");
+      return distrust("its staged file " + sdk::quoted(staged) +
+                      " is not a regular file of the same owner");
   }
   if (!entry_renamed)
     return distrust("it does not rename its entry");

@@ -1,5 +1,7 @@
 #include "checkpoint/folder_resolution.hpp"
 
+#include <weightio/quoted.hpp>
+
 #include "checkpoint/checkpoint_name.hpp"
 #include "checkpoint/commit_record.hpp"
 #include "registry/registry_internal.hpp"
@@ -29,7 +31,7 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 std::string quoted_list(const std::vector<std::string> &names) {
   std::string s;
   for (const auto &n : names)
-    s += (s.empty() ? "'" : ", '") + n + "'";
+    s += (s.empty() ? "" : ", ") + sdk::quoted(n);
   return s;
 }
 

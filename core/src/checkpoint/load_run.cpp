@@ -7,6 +7,7 @@
 #include "support/log_internal.hpp"
 
 #include <weightio/error.hpp>
+#include <weightio/quoted.hpp>
 
 #include <sys/stat.h>
 
@@ -74,9 +75,10 @@ Weights load_set(const LoadPlan &plan, const LoadOptions &o, const MutableParams
   for (size_t i = 0; i < files.size(); ++i)
     if (missing[i]) {
       const auto &tensors = mapped_to(set, files[i]);
-      problems.push_back("shard '" + files[i] + "' does not exist (weight_map puts " +
+      problems.push_back("shard " + sdk::quoted(files[i]) + " does not exist (weight_map puts " +
                          std::to_string(tensors.size()) + " tensors there" +
-                         (tensors.empty() ? "" : ", such as '" + tensors.front() + "'") + ")");
+                         (tensors.empty() ? "" : ", such as " + sdk::quoted(tensors.front())) +
+                         ")");
     }
   if (plan.whole) {
     std::map<std::string, std::vector<std::string>> found_in; // tensor -> shard files
@@ -94,24 +96,26 @@ Weights load_set(const LoadPlan &plan, const LoadOptions &o, const MutableParams
           continue;
         auto f = found_in.find(name);
         problems.push_back(f == found_in.end()
-                               ? "weight_map puts tensor '" + name + "' in '" + files[i] +
-                                     "', which lacks it"
-                               : "weight_map puts tensor '" + name + "' in '" + files[i] +
-                                     "', but it is in '" + f->second.front() + "'");
+                               ? "weight_map puts tensor " + sdk::quoted(name) + " in " +
+                                     sdk::quoted(files[i]) + ", which lacks it"
+                               : "weight_map puts tensor " + sdk::quoted(name) + " in " +
+                                     sdk::quoted(files[i]) + ", but it is in " +
+                                     sdk::quoted(f->second.front()));
         only_missing = false;
       }
       for (const auto &[name, t] : *loaded[i]) {
         auto m = mapped.find(name);
         if (m == mapped.end()) {
-          problems.push_back("shard '" + files[i] + "' holds tensor '" + name +
-                             "', which weight_map does not list");
+          problems.push_back("shard " + sdk::quoted(files[i]) + " holds tensor " +
+                             sdk::quoted(name) + ", which weight_map does not list");
           only_missing = false;
         }
       }
     }
     for (const auto &[name, in] : found_in)
       if (in.size() > 1) {
-        problems.push_back("tensor '" + name + "' is in more than one shard: " + quoted_list(in));
+        problems.push_back("tensor " + sdk::quoted(name) +
+                           " is in more than one shard: " + quoted_list(in));
         only_missing = false;
       }
   }
@@ -141,10 +145,10 @@ Weights load_set(const LoadPlan &plan, const LoadOptions &o, const MutableParams
       if (kept == nullptr)
         out.metadata.emplace(k, v);
       else if (!(*kept == v))
-        out.warnings.push_back("shards disagree on metadata '" + k +
-                               "'; the value of an "
-                               "earlier shard is kept, not the one in '" +
-                               files[i] + "'");
+        out.warnings.push_back("shards disagree on metadata " + sdk::quoted(k) +
+                               "; the value of an "
+                               "earlier shard is kept, not the one in " +
+                               sdk::quoted(files[i]));
     }
     for (auto &warning : w.warnings)
       out.warnings.push_back(std::move(warning));

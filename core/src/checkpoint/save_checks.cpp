@@ -1,9 +1,11 @@
 #include "checkpoint/save_checks.hpp"
 
 #include "host/c_value.hpp"
+#include "registry/legacy_options.hpp"
 #include "support/limit_text.hpp"
 
 #include <weightio/error.hpp>
+#include <weightio/quoted.hpp>
 
 #include <algorithm>
 
@@ -20,14 +22,14 @@ void check_tensor_types(const FormatInfo &f, const FlatParams &params, const std
   for (const auto &[name, view] : params) {
     if (view.data() == nullptr && view.nbytes() != 0)
       throw Error(ErrorCode::InvalidArgument,
-                  "cannot save '" + file + "': tensor '" + name +
-                      "' has no bytes (it was loaded with LoadOptions::describe_only)",
+                  "cannot save '" + file + "': tensor " + sdk::quoted(name) +
+                      " has no bytes (it was loaded with LoadOptions::describe_only)",
                   file, name);
     if (const BlockType *b = view.block_type()) {
       if (std::find(f.block_types.begin(), f.block_types.end(), b) == f.block_types.end())
         refuse(ErrorCode::UnsupportedDType, file,
-               "tensor '" + name + "' has the block-quantized type " + b->name + ", which the " +
-                   f.name + " format cannot hold" +
+               "tensor " + sdk::quoted(name) + " has the block-quantized type " + b->name +
+                   ", which the " + f.name + " format cannot hold" +
                    (f.block_types.empty() ? " (dequantize it first)" : ""),
                name);
       continue;
@@ -35,7 +37,7 @@ void check_tensor_types(const FormatInfo &f, const FlatParams &params, const std
     if (std::find(f.write_dtypes.begin(), f.write_dtypes.end(), view.dtype()) ==
         f.write_dtypes.end())
       refuse(ErrorCode::UnsupportedDType, file,
-             "tensor '" + name + "' has dtype " + std::string(dtype_name(view.dtype())) +
+             "tensor " + sdk::quoted(name) + " has dtype " + std::string(dtype_name(view.dtype())) +
                  ", which the " + f.name + " format cannot hold",
              name);
   }
@@ -57,7 +59,8 @@ void check_limits(const FormatInfo &f, const FlatParams &params, const Metadata 
          "tensor count", params.size(), l.max_tensors, "max_tensors");
   for (const auto &[name, view] : params) {
     const auto ndim = static_cast<uint32_t>(view.shape().size());
-    const std::string has = "tensor '" + name + "' has " + std::to_string(ndim) + " dimensions";
+    const std::string has =
+        "tensor " + sdk::quoted(name) + " has " + std::to_string(ndim) + " dimensions";
     if (ndim < l.min_ndim)
       throw UnsupportedError(ErrorCode::UnsupportedOption,
                              "cannot save '" + file + "': " + has + "; " + fmt + " holds " +
@@ -68,20 +71,20 @@ void check_limits(const FormatInfo &f, const FlatParams &params, const Metadata 
     for (size_t i = 0; i < view.shape().size(); ++i)
       if (view.shape()[i] == 0 && (!l.zero_dims || (!l.zero_outer_dims && i + 1 < ndim)))
         throw UnsupportedError(ErrorCode::UnsupportedOption,
-                               "cannot save '" + file + "': tensor '" + name + "' has shape " +
-                                   shape_to_string(view.shape()) + "; " + fmt +
+                               "cannot save '" + file + "': tensor " + sdk::quoted(name) +
+                                   " has shape " + shape_to_string(view.shape()) + "; " + fmt +
                                    " holds no zero-length " + (l.zero_dims ? "outer " : "") +
                                    "dimension",
                                file, name, "zero_dims");
     if (l.max_name_bytes && name.size() > l.max_name_bytes)
-      over("tensor '" + name + "': " + fmt + " holds at most " + std::to_string(l.max_name_bytes) +
-               " bytes of name",
+      over("tensor " + sdk::quoted(name) + ": " + fmt + " holds at most " +
+               std::to_string(l.max_name_bytes) + " bytes of name",
            "name length", name.size(), l.max_name_bytes, "max_name_bytes", name);
   }
   if (l.max_metadata_value_bytes)
     for (const auto &[key, value] : metadata)
       if (value.payload_bytes() > l.max_metadata_value_bytes)
-        over("metadata value '" + key + "'", "value size", value.payload_bytes(),
+        over("metadata value " + sdk::quoted(key), "value size", value.payload_bytes(),
              l.max_metadata_value_bytes, "max_metadata_value_bytes");
 }
 
@@ -93,8 +96,8 @@ void check_metadata(const FormatInfo &f, const Metadata &metadata, const std::st
   for (const auto &[key, value] : metadata) {
     if (value.depth() > WIO_MAX_VALUE_DEPTH)
       throw Error(ErrorCode::InvalidArgument,
-                  "cannot save '" + file + "': metadata value '" + key + "' nests deeper than " +
-                      std::to_string(WIO_MAX_VALUE_DEPTH) + " levels",
+                  "cannot save '" + file + "': metadata value " + sdk::quoted(key) +
+                      " nests deeper than " + std::to_string(WIO_MAX_VALUE_DEPTH) + " levels",
                   file);
     // Arrays nested deeper than the format declared: a limit, named as one.
     if (auto why = depth_refusal(key, value, f); !why.empty())
@@ -103,7 +106,7 @@ void check_metadata(const FormatInfo &f, const Metadata &metadata, const std::st
     ValueType missing{};
     if (!value_fits(value, f.metadata_types, missing))
       refuse(ErrorCode::UnsupportedOption, file,
-             "metadata value '" + key + "' is " +
+             "metadata value " + sdk::quoted(key) + " is " +
                  (value.type() == ValueType::Array && missing != ValueType::Array
                       ? "an array of " + std::string(value_type_name(missing))
                       : "of type " + std::string(value_type_name(missing))) +
@@ -111,15 +114,9 @@ void check_metadata(const FormatInfo &f, const Metadata &metadata, const std::st
   }
 }
 
-// The options the writer gets. 0.1's force_zip64 is the zip64 option of
-// formats that declare one.
+// The options the writer gets, the deprecated force_zip64 included.
 OptionList save_options(const FormatInfo &f, const SaveOptions &o, const std::string &file) {
-  auto given = o.format_options;
-  if (o.force_zip64 && !given.count("zip64") &&
-      std::any_of(f.options.begin(), f.options.end(),
-                  [](const FormatOption &x) { return x.name == "zip64" && x.for_save; }))
-    given["zip64"] = "true";
-  return resolve_options(f, given, /*save=*/true, file);
+  return resolve_options(f, save_option_text(f, o), /*save=*/true, file);
 }
 
 } // namespace

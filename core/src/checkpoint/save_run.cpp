@@ -8,6 +8,7 @@
 #include "support/os_error.hpp"
 
 #include <weightio/error.hpp>
+#include <weightio/quoted.hpp>
 
 #include <unistd.h>
 
@@ -37,7 +38,8 @@ std::string random_id() {
 // staged file.
 [[noreturn]] void rethrow_for_shard(const Error &e, const std::string &shown,
                                     const std::string &shard) {
-  const std::string msg = "cannot save '" + shown + "' (shard '" + shard + "'): " + e.what();
+  const std::string msg =
+      "cannot save '" + shown + "' (shard " + sdk::quoted(shard) + "): " + e.what();
   if (dynamic_cast<const IoError *>(&e))
     throw IoError(e.code(), msg, shown, e.tensor(), e.limit());
   if (dynamic_cast<const UnsupportedError *>(&e))

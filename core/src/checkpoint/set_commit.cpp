@@ -5,6 +5,7 @@
 #include "support/os_error.hpp"
 
 #include <weightio/error.hpp>
+#include <weightio/quoted.hpp>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -93,7 +94,7 @@ void apply_commit(const CheckpointName &name, const CommitRecord &r, bool durabl
       const int err = errno;
       throw_os_error(
           "save", shown,
-          "cannot rename '" + staged + "' to '" + final +
+          "cannot rename " + sdk::quoted(staged) + " to '" + final +
               "' (the commit is recorded: loads see the new checkpoint, and the next save "
               "of it completes the commit)",
           err);

@@ -2,6 +2,7 @@
 #include "checkpoint/checkpoint_name.hpp"
 
 #include <weightio/error.hpp>
+#include <weightio/quoted.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -28,8 +29,8 @@ std::string index_json(uint64_t total_size,
         (void)json(tensor).dump(-1, ' ', true);
       } catch (const json::type_error &) {
         throw Error(ErrorCode::InvalidArgument,
-                    "cannot write a shard index: tensor name '" + tensor +
-                        "' is not valid UTF-8, which JSON cannot hold",
+                    "cannot write a shard index: tensor name " + sdk::quoted(tensor) +
+                        " is not valid UTF-8, which JSON cannot hold",
                     {}, tensor);
       }
     }
@@ -74,7 +75,7 @@ ShardIndex parse_index(std::string_view text, const std::string &file) {
                  std::string(v.type_name()) + ")");
     std::string shard = v.get<std::string>();
     if (!is_plain_file_name(shard))
-      bad += (bad.empty() ? "" : ", ") + ("'" + tensor + "' -> " + v.dump());
+      bad += (bad.empty() ? "" : ", ") + (sdk::quoted(tensor) + " -> " + v.dump());
     out.weight_map.emplace_back(tensor, std::move(shard));
   }
   if (!bad.empty())

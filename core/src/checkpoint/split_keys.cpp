@@ -1,5 +1,7 @@
 #include "checkpoint/split_keys.hpp"
 
+#include <weightio/quoted.hpp>
+
 namespace weightio::detail {
 
 namespace {
@@ -37,18 +39,18 @@ SplitKeys read_split_keys(const Metadata &shard) {
   auto get = [&](std::string_view key, uint64_t &into) {
     const Value *v = shard.find(key);
     if (v == nullptr) {
-      out.problem = "it has no '" + std::string(key) + "' key";
+      out.problem = "it has no " + sdk::quoted(key) + " key";
       return false;
     }
     const ValueType t = v->type();
     if (t == ValueType::String || t == ValueType::Bool || t == ValueType::F32 ||
         t == ValueType::F64 || t == ValueType::Array) {
-      out.problem = "its '" + std::string(key) + "' is a " + std::string(value_type_name(t)) +
+      out.problem = "its " + sdk::quoted(key) + " is a " + std::string(value_type_name(t)) +
                     ", not an integer";
       return false;
     }
     if (value_type_is_signed(t) && v->as_int() < 0) {
-      out.problem = "its '" + std::string(key) + "' is negative";
+      out.problem = "its " + sdk::quoted(key) + " is negative";
       return false;
     }
     into = v->as_uint();

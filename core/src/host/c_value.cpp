@@ -1,5 +1,9 @@
 #include "host/c_value.hpp"
 
+#include "support/limit_text.hpp"
+
+#include <weightio/quoted.hpp>
+
 #include <weightio/registry.hpp>
 
 #include <algorithm>
@@ -279,8 +283,8 @@ std::string depth_refusal(const std::string &key, const Value &v, const FormatIn
          (format.max_array_depth == 1
               ? std::string("flat arrays only")
               : "arrays nested " + std::to_string(format.max_array_depth) + " deep at most") +
-         ": array depth " + std::to_string(v.depth()) + " of metadata value '" + key +
-         "' is over the limit " + std::to_string(format.max_array_depth) + " (max_array_depth)";
+         ": metadata value " + sdk::quoted(key) + ": " +
+         over_limit_text("array depth", v.depth(), format.max_array_depth, "max_array_depth");
 }
 
 } // namespace weightio::detail

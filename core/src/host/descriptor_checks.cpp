@@ -3,6 +3,7 @@
 #include "support/limit_text.hpp"
 
 #include <weightio/error.hpp>
+#include <weightio/quoted.hpp>
 
 #include <cstddef>
 
@@ -34,14 +35,15 @@ CheckedTensor DescriptorChecks::described(const wio_tensor_out *t, size_t kept) 
   if (t->dtype == WIO_DTYPE_BLOCK)
     c.block = declared_block(t, name);
   else if (!dtype_valid(t->dtype))
-    fail("returned tensor '" + name + "' with an invalid dtype value " + std::to_string(t->dtype),
+    fail("returned tensor " + sdk::quoted(name) + " with an invalid dtype value " +
+             std::to_string(t->dtype),
          name);
   c.dtype = static_cast<DType>(t->dtype);
   if (t->ndim > 0 && t->shape == nullptr)
-    fail("returned tensor '" + name + "' with a null shape", name);
+    fail("returned tensor " + sdk::quoted(name) + " with a null shape", name);
   if (limits.max_ndim && t->ndim > limits.max_ndim)
     throw FormatError(ErrorCode::InvalidFile,
-                      "cannot load '" + file_ + "': tensor '" + name + "' has " +
+                      "cannot load '" + file_ + "': tensor " + sdk::quoted(name) + " has " +
                           std::to_string(t->ndim) + " dimensions: " +
                           over_limit_text("dimension count", t->ndim, limits.max_ndim, "max_ndim"),
                       file_, name, "max_ndim");
@@ -57,11 +59,11 @@ CheckedTensor DescriptorChecks::described(const wio_tensor_out *t, size_t kept) 
     nbytes = c.block ? shape_nbytes(*c.block, c.shape) : shape_nbytes(c.dtype, c.shape);
   } catch (const Error &e) {
     throw FormatError(ErrorCode::InvalidFile,
-                      "cannot load '" + file_ + "': tensor '" + name + "': " + e.what(), file_,
-                      name);
+                      "cannot load '" + file_ + "': tensor " + sdk::quoted(name) + ": " + e.what(),
+                      file_, name);
   }
   if (nbytes != t->nbytes)
-    fail("returned tensor '" + name + "' whose shape does not match its " +
+    fail("returned tensor " + sdk::quoted(name) + " whose shape does not match its " +
              std::to_string(t->nbytes) + " bytes",
          name);
   return c;
@@ -71,13 +73,13 @@ CheckedTensor DescriptorChecks::described(const wio_tensor_out *t, size_t kept) 
 const BlockType *DescriptorChecks::declared_block(const wio_tensor_out *t,
                                                   const std::string &name) const {
   if (!WIO_HAS_FIELD(t, wio_tensor_out, block_type))
-    fail("returned tensor '" + name + "' of a block type in an ABI-1 descriptor", name);
+    fail("returned tensor " + sdk::quoted(name) + " of a block type in an ABI-1 descriptor", name);
   const std::string_view bt(t->block_type.data ? t->block_type.data : "", t->block_type.size);
   for (const BlockType *b : fmt_.format->info.block_types)
     if (b->name == bt)
       return b;
-  fail("returned tensor '" + name + "' of block type '" + std::string(bt) +
-           "', which it did not declare",
+  fail("returned tensor " + sdk::quoted(name) + " of block type " + sdk::quoted(bt) +
+           ", which it did not declare",
        name);
 }
 
@@ -98,13 +100,13 @@ void DescriptorChecks::storage_known(const wio_tensor_out *t, const std::string 
   default:
     break;
   }
-  fail("returned tensor '" + name + "' with an unknown storage kind", name);
+  fail("returned tensor " + sdk::quoted(name) + " with an unknown storage kind", name);
 }
 
 void DescriptorChecks::inside(const wio_tensor_out *t, const std::string &name, uint64_t size,
                               const char *problem) const {
   if (t->offset > request_.size || size > request_.size - t->offset)
-    fail("returned tensor '" + name + "' " + problem, name);
+    fail("returned tensor " + sdk::quoted(name) + " " + problem, name);
 }
 
 void DescriptorChecks::inside_input(const wio_tensor_out *t, const std::string &name) const {
@@ -113,7 +115,8 @@ void DescriptorChecks::inside_input(const wio_tensor_out *t, const std::string &
 
 void DescriptorChecks::has_decode(const std::string &name, const char *purpose) const {
   if (!fmt_.format->info.decodes)
-    fail("returned tensor '" + name + "' to " + purpose + " but has no decode function", name);
+    fail("returned tensor " + sdk::quoted(name) + " to " + purpose + " but has no decode function",
+         name);
 }
 
 void DescriptorChecks::checkable(const wio_tensor_out *t, const std::string &name) const {
@@ -121,7 +124,7 @@ void DescriptorChecks::checkable(const wio_tensor_out *t, const std::string &nam
   if (WIO_HAS_FIELD(t, wio_tensor_out, split_check) && t->split_check != 0 &&
       (t->unit_bytes == 0 || t->unit_bytes != t->source_unit_bytes ||
        t->nbytes % t->unit_bytes != 0))
-    fail("returned tensor '" + name + "' whose check units do not divide it", name);
+    fail("returned tensor " + sdk::quoted(name) + " whose check units do not divide it", name);
 }
 
 void DescriptorChecks::decodable(const wio_tensor_out *t, const std::string &name) const {
@@ -129,7 +132,7 @@ void DescriptorChecks::decodable(const wio_tensor_out *t, const std::string &nam
   inside(t, name, t->source_size, "to decode from outside the file");
   if (t->unit_bytes != 0 && (t->nbytes % t->unit_bytes != 0 || t->source_unit_bytes == 0 ||
                              t->source_size / t->source_unit_bytes < t->nbytes / t->unit_bytes))
-    fail("returned tensor '" + name + "' whose decode units do not divide it", name);
+    fail("returned tensor " + sdk::quoted(name) + " whose decode units do not divide it", name);
 }
 
 std::shared_ptr<void> DescriptorChecks::taken_buffer(const wio_tensor_out *t,
@@ -140,9 +143,9 @@ std::shared_ptr<void> DescriptorChecks::taken_buffer(const wio_tensor_out *t,
   case AllocBudget::Taken::Yes:
     break;
   case AllocBudget::Taken::NotAllocated:
-    fail("returned tensor '" + name + "' in a buffer the host did not allocate", name);
+    fail("returned tensor " + sdk::quoted(name) + " in a buffer the host did not allocate", name);
   case AllocBudget::Taken::TooSmall:
-    fail("returned tensor '" + name + "' larger than its buffer", name);
+    fail("returned tensor " + sdk::quoted(name) + " larger than its buffer", name);
   }
   return owner;
 }

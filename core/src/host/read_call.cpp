@@ -11,6 +11,7 @@
 #include "registry/format_options.hpp"
 
 #include <weightio/error.hpp>
+#include <weightio/quoted.hpp>
 
 #include <algorithm>
 
@@ -77,7 +78,7 @@ public:
     std::string missing;
     for (const auto &name : o_.only)
       if (!out_.contains(name))
-        missing += (missing.empty() ? "'" : ", '") + name + "'";
+        missing += (missing.empty() ? "" : ", ") + sdk::quoted(name);
     if (!missing.empty())
       throw Error(ErrorCode::InvalidArgument,
                   "cannot load '" + file_ + "': it has no tensor named " + missing, file_);
@@ -123,7 +124,8 @@ private:
       try {
         v = value_from_c(*value);
       } catch (const std::invalid_argument &e) {
-        s.checks_.fail("emitted metadata value '" + k + "' that is invalid: " + e.what());
+        s.checks_.fail("emitted metadata value " + sdk::quoted(k) +
+                       " that is invalid: " + e.what());
       }
       s.add_metadata(std::move(k), std::move(v));
     });
@@ -143,7 +145,8 @@ private:
   void add_metadata(std::string key, Value value) {
     if (out_.metadata.contains(key))
       throw FormatError(ErrorCode::InvalidFile,
-                        "cannot load '" + file_ + "': metadata key '" + key + "' appears twice",
+                        "cannot load '" + file_ + "': metadata key " + sdk::quoted(key) +
+                            " appears twice",
                         file_);
     out_.metadata.emplace(std::move(key), std::move(value));
   }
@@ -176,7 +179,9 @@ private:
     checks_.storage_known(t, name);
     switch (t->storage) {
     case WIO_STORAGE_NONE:
-      checks_.fail("returned tensor '" + name + "' without bytes to a load that wants them", name);
+      checks_.fail("returned tensor " + sdk::quoted(name) +
+                       " without bytes to a load that wants them",
+                   name);
     case WIO_STORAGE_DECODE:
       checks_.decodable(t, name);
       if (wanted(name))
@@ -217,7 +222,8 @@ private:
   bool wanted(const std::string &name) {
     if (out_.contains(name))
       throw FormatError(ErrorCode::InvalidFile,
-                        "cannot load '" + file_ + "': the tensor name '" + name + "' appears twice",
+                        "cannot load '" + file_ + "': the tensor name " + sdk::quoted(name) +
+                            " appears twice",
                         file_, name);
     return o_.only.empty() || o_.only.count(name) != 0;
   }

@@ -2,6 +2,8 @@
 
 #include "support/limit_text.hpp"
 
+#include <weightio/quoted.hpp>
+
 #include "host/plugin_status.hpp"
 
 #include <weightio/error.hpp>
@@ -13,28 +15,6 @@
 namespace weightio::detail {
 
 namespace {
-
-// A tensor name as messages show it: quoted, control bytes escaped (a name
-// from a file could repaint a terminal), cut after 256 bytes.
-std::string shown_name(std::string_view name) {
-  constexpr size_t kMax = 256;
-  size_t cut = std::min(name.size(), kMax);
-  while (cut < name.size() && cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80)
-    --cut; // not inside a UTF-8 sequence
-  std::string out = "'";
-  for (const unsigned char c : name.substr(0, cut)) {
-    if (c < 0x20 || c == 0x7f) {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (cut < name.size())
-    out += "... (" + std::to_string(name.size()) + " bytes)";
-  return out + "'";
-}
 
 // Keeps the input bytes and the plugin library alive for mapped tensors.
 struct MappedOwner {
@@ -87,8 +67,9 @@ void *TensorPlacement::destination(const wio_tensor_out *t, const CheckedTensor 
                             : d->block == nullptr && static_cast<int32_t>(d->dtype) == t->dtype;
   if (!same || d->shape != c.shape)
     throw MismatchError(ErrorCode::Mismatch,
-                        "cannot load '" + file_ + "' into the model: tensor '" + c.name +
-                            "' is not of the type and shape its description gave (did the "
+                        "cannot load '" + file_ + "' into the model: tensor " +
+                            sdk::quoted(c.name) +
+                            " is not of the type and shape its description gave (did the "
                             "file change during the load?)",
                         file_, c.name);
   return d->data;
@@ -171,7 +152,7 @@ Tensor TensorPlacement::decoded(const wio_tensor_out *t, const CheckedTensor &c)
     // tensor): it counts against the limit as a reader's buffer would.
     if (!budget_.fits(t->nbytes))
       throw Error(ErrorCode::Internal,
-                  "cannot load '" + file_ + "': tensor " + shown_name(c.name) + " needs " +
+                  "cannot load '" + file_ + "': tensor " + sdk::quoted(c.name) + " needs " +
                       std::to_string(t->nbytes) + " bytes of the allocation limit: " +
                       over_limit_text("allocated bytes", budget_.allocated() + t->nbytes,
                                       budget_.limit(), "max_alloc_bytes"),
@@ -213,10 +194,10 @@ void TensorPlacement::run(const wio_kv *options, size_t option_count, unsigned t
       jobs_.clear();
       if (f.host)
         throw IoError(ErrorCode::Io,
-                      "cannot load '" + file_ + "': tensor " + shown_name(name) + ": " + f.message,
+                      "cannot load '" + file_ + "': tensor " + sdk::quoted(name) + ": " + f.message,
                       file_, name);
       // A check's message is the reader's, as if the reader had failed.
-      const std::string msg = check ? f.message : "tensor " + shown_name(name) + ": " + f.message;
+      const std::string msg = check ? f.message : "tensor " + sdk::quoted(name) + ": " + f.message;
       throw_plugin_status(f.status, msg.c_str(), nullptr, file_, *fmt_.plugin, "load");
     }
     jobs_.clear();

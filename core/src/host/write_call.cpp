@@ -1,5 +1,7 @@
 #include "host/write_call.hpp"
 
+#include "registry/legacy_options.hpp"
+
 #include "host/c_value.hpp"
 #include "host/plugin_status.hpp"
 #include "host/sink_adapter.hpp"
@@ -69,11 +71,7 @@ void build_request(WriteRequest &r, const FlatParams &params, const SaveOptions 
   r.option_text = std::move(options);
   r.options = c_options(r.option_text);
   r.c.struct_size = sizeof(wio_write_request);
-  // ABI-1 writers learn of 64-bit records only from the flag.
-  const bool zip64 = std::any_of(r.option_text.begin(), r.option_text.end(), [](const auto &kv) {
-    return kv.first == "zip64" && kv.second == "true";
-  });
-  r.c.flags = (o.force_zip64 || zip64) ? WIO_WRITE_FORCE_ZIP64 : 0;
+  r.c.flags = legacy_write_flags(r.option_text, o);
   r.c.tensors =
       v1 ? reinterpret_cast<const wio_tensor_in *>(r.tensors_v1.data()) : r.tensors.data();
   r.c.tensor_count = params.size();

@@ -1,6 +1,7 @@
 #include "model/block_types.hpp"
 
 #include <weightio/error.hpp>
+#include <weightio/quoted.hpp>
 #include <weightio/registry.hpp>
 
 #include <cstring>
@@ -29,18 +30,18 @@ std::string check_geometry(std::string_view name, uint64_t elements, uint64_t by
     return "a block type name must be 1 to 64 bytes";
   const auto dot = name.find('.');
   if (dot == std::string_view::npos || dot == 0 || name.back() == '.')
-    return "block type '" + std::string(name) + "' is not namespaced (e.g. 'ggml.Q4_0')";
+    return "block type " + sdk::quoted(name) + " is not namespaced (e.g. 'ggml.Q4_0')";
   for (char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '_' || c == '-' || c == '.';
     if (!ok)
-      return "block type '" + std::string(name) +
-             "' has a character other than letters, digits, '_', '-' or '.'";
+      return "block type " + sdk::quoted(name) +
+             " has a character other than letters, digits, '_', '-' or '.'";
   }
   if (elements == 0 || elements > UINT32_MAX || bytes == 0)
-    return "block type '" + std::string(name) + "' has an empty block";
+    return "block type " + sdk::quoted(name) + " has an empty block";
   if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > 4096)
-    return "block type '" + std::string(name) + "' has an alignment that is not a power of two";
+    return "block type " + sdk::quoted(name) + " has an alignment that is not a power of two";
   return {};
 }
 
@@ -60,8 +61,8 @@ const BlockType *enter(const std::string &name, uint32_t elements, uint64_t byte
     if (old.block_elements == elements && old.block_bytes == bytes && old.alignment == alignment)
       return &old;
     throw PluginError(ErrorCode::Plugin,
-                      "block type '" + name + "' is declared by " + old.declared_by + " as " +
-                          geometry(old.block_elements, old.block_bytes, old.alignment) +
+                      "block type " + sdk::quoted(name) + " is declared by " + old.declared_by +
+                          " as " + geometry(old.block_elements, old.block_bytes, old.alignment) +
                           " and by " + who + " as " + geometry(elements, bytes, alignment));
   }
   auto b = std::make_unique<BlockType>(BlockType{name, elements, bytes, alignment, who});

@@ -1,5 +1,6 @@
 #include <weightio/error.hpp>
 #include <weightio/metadata.hpp>
+#include <weightio/quoted.hpp>
 
 #include <cstring>
 #include <limits>
@@ -242,7 +243,7 @@ Value &Metadata::operator[](const std::string &key) {
 
 void Metadata::emplace(std::string key, Value value) {
   if (index_.find(key, name_at()) != detail::NameIndex::npos)
-    throw Error(ErrorCode::InvalidArgument, "duplicate metadata key '" + key + "'");
+    throw Error(ErrorCode::InvalidArgument, "duplicate metadata key " + sdk::quoted(key));
   index_.reserve(items_.size() + 1, name_at());
   items_.emplace_back(std::move(key), std::move(value));
   index_.insert(items_.back().first, items_.size() - 1);
@@ -260,7 +261,7 @@ const Value *Metadata::find(std::string_view key) const {
 const Value &Metadata::at(std::string_view key) const {
   if (const Value *v = find(key))
     return *v;
-  throw Error(ErrorCode::InvalidArgument, "no metadata key '" + std::string(key) + "'");
+  throw Error(ErrorCode::InvalidArgument, "no metadata key " + sdk::quoted(key));
 }
 
 bool Metadata::erase(std::string_view key) {

@@ -1,3 +1,4 @@
+#include <weightio/quoted.hpp>
 #include <weightio/tree.hpp>
 
 #include <algorithm>
@@ -24,7 +25,7 @@ struct Flattener {
       if (!inserted)
         throw Error(ErrorCode::InvalidArgument,
                     "parameter tree keys collide: " + it->second + " and " + path +
-                        " both flatten to '" + prefix + "'",
+                        " both flatten to " + sdk::quoted(prefix),
                     {}, prefix);
       out.emplace(prefix, node.leaf());
       return;
@@ -39,7 +40,8 @@ struct Flattener {
     }
     case ParamTree::Kind::Dict:
       for (const auto &[key, child] : node.entries())
-        visit(child, prefix.empty() ? key : prefix + "." + key, path + "['" + key + "']");
+        visit(child, prefix.empty() ? key : prefix + "." + key,
+              path + "[" + sdk::quoted(key) + "]");
       return;
     }
   }
@@ -73,8 +75,8 @@ build(std::vector<std::tuple<std::string_view, const std::string *, const Leaf *
       for (auto &[rest2, full2, leaf2] : entries)
         if (!rest2.empty())
           throw Error(ErrorCode::InvalidArgument,
-                      "cannot unflatten: '" + *full + "' is a tensor and also a prefix of '" +
-                          *full2 + "'",
+                      "cannot unflatten: " + sdk::quoted(*full) +
+                          " is a tensor and also a prefix of " + sdk::quoted(*full2),
                       {}, *full);
     }
     const size_t dot = rest.find('.');
@@ -105,9 +107,9 @@ build(std::vector<std::tuple<std::string_view, const std::string *, const Leaf *
       if (i - list.items().size() > kMaxListGap) {
         const std::string &full = *std::get<1>(groups[head].front());
         throw Error(ErrorCode::InvalidArgument,
-                    "cannot unflatten: '" + full + "' has list index " + std::to_string(i) +
-                        ", which would need more than " + std::to_string(kMaxListGap) +
-                        " empty entries before it",
+                    "cannot unflatten: " + sdk::quoted(full) + " has list index " +
+                        std::to_string(i) + ", which would need more than " +
+                        std::to_string(kMaxListGap) + " empty entries before it",
                     {}, full);
       }
       while (list.items().size() < i)

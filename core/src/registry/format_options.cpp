@@ -1,6 +1,7 @@
 #include "registry/format_options.hpp"
 
 #include <weightio/error.hpp>
+#include <weightio/quoted.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -51,7 +52,7 @@ std::string canonical_option(const FormatOption &o, std::string_view text, std::
     else if (t == "false" || t == "0" || t == "no" || t == "off")
       canonical = "false";
     else
-      return "'" + std::string(text) + "' is not a bool (true or false)";
+      return sdk::quoted(text) + " is not a bool (true or false)";
     return {};
   }
   case FormatOption::Type::Int: {
@@ -59,7 +60,7 @@ std::string canonical_option(const FormatOption &o, std::string_view text, std::
     const char *end = text.data() + text.size();
     auto [p, ec] = std::from_chars(text.data(), end, v);
     if (text.empty() || ec != std::errc() || p != end)
-      return "'" + std::string(text) + "' is not an integer";
+      return sdk::quoted(text) + " is not an integer";
     if (v < o.min || v > o.max)
       return std::to_string(v) + " is not in " + std::to_string(o.min) + ".." +
              std::to_string(o.max);
@@ -72,7 +73,7 @@ std::string canonical_option(const FormatOption &o, std::string_view text, std::
       std::string list;
       for (const auto &c : o.choices)
         list += (list.empty() ? "" : ", ") + c;
-      return "'" + std::string(text) + "' is not one of " + list;
+      return sdk::quoted(text) + " is not one of " + list;
     }
     canonical = std::string(text);
     return {};
@@ -129,8 +130,9 @@ OptionList resolve_options(const FormatInfo &format,
     if (it == format.options.end())
       throw UnsupportedError(ErrorCode::UnsupportedOption,
                              "cannot " + std::string(action) + " '" + file + "': the " +
-                                 format.name + " format has no " + action + " option '" + name +
-                                 "'; its " + action + " options:" + describe_options(format, save),
+                                 format.name + " format has no " + action + " option " +
+                                 sdk::quoted(name) + "; its " + action +
+                                 " options:" + describe_options(format, save),
                              file);
   }
   OptionList out;
@@ -143,8 +145,8 @@ OptionList resolve_options(const FormatInfo &format,
       if (auto why = canonical_option(o, g->second, canonical); !why.empty())
         throw UnsupportedError(ErrorCode::UnsupportedOption,
                                "cannot " + std::string(action) + " '" + file + "': " + format.name +
-                                   " option '" + o.name + "': " + why + "; its " + action +
-                                   " options:" + describe_options(format, save),
+                                   " option " + sdk::quoted(o.name) + ": " + why + "; its " +
+                                   action + " options:" + describe_options(format, save),
                                file);
     out.emplace_back(o.name, std::move(canonical));
   }

@@ -1,6 +1,7 @@
 #include "registry/registry_state.hpp"
 
 #include <weightio/error.hpp>
+#include <weightio/quoted.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -35,7 +36,8 @@ void Registry::prefer(const std::string &ext_or_format, const std::string &who) 
       preferred_[lower(ext_or_format)] = p->path();
       return;
     }
-  throw PluginError(ErrorCode::Plugin, "prefer_plugin: no loaded plugin is named '" + who + "'");
+  throw PluginError(ErrorCode::Plugin,
+                    "prefer_plugin: no loaded plugin is named " + sdk::quoted(who));
 }
 
 ResolvedFormat Registry::by_name(const std::string &name, const std::string &file, Need need) {
@@ -47,10 +49,10 @@ ResolvedFormat Registry::by_name(const std::string &name, const std::string &fil
       if (f.info.name == name)
         matches.push_back({p, &f});
   if (!matches.empty())
-    return pick_locked(matches, {lower(name)}, need, "the format name '" + name + "'", file);
+    return pick_locked(matches, {lower(name)}, need, "the format name " + sdk::quoted(name), file);
   throw PluginError(ErrorCode::UnknownFormat,
-                    prefix(file) + "no plugin provides the format '" + name + "'" + known_locked() +
-                        failures_locked(name),
+                    prefix(file) + "no plugin provides the format " + sdk::quoted(name) +
+                        known_locked() + failures_locked(name),
                     file);
 }
 
@@ -83,11 +85,12 @@ ResolvedFormat Registry::by_extension(const fs::path &path, bool allow_unknown, 
     throw PluginError(ErrorCode::UnknownFormat,
                       prefix(path.string()) +
                           (ext.empty() ? std::string("the file name has no extension")
-                                       : "no plugin handles the extension '" + ext + "'") +
+                                       : "no plugin handles the extension " + sdk::quoted(ext)) +
                           known_locked() + failures_locked(lower(ext.empty() ? "" : ext.substr(1))),
                       path.string());
   }
-  return pick_locked(matches, {best_ext}, need, "the extension '." + best_ext + "'", path.string());
+  return pick_locked(matches, {best_ext}, need, "the extension " + sdk::quoted("." + best_ext),
+                     path.string());
 }
 
 // One of several candidates. Those that can do what is needed come first
