@@ -11,7 +11,7 @@
 // escaped, cut at 256 bytes) and UTF-8 is checked with sdk::is_utf8()
 // (weightio/utf8.hpp), both included here; a file's fields are read with
 // sdk::ByteReader (weightio/byte_io.hpp, which includes this header).
-// Typed metadata is made and read with weightio/metadata.hpp (included
+// Typed metadata is made and read with weightio/plugin_values.hpp (included
 // here); a format's decode calls are read with sdk::DecodeCall
 // (weightio/decode_call.hpp).
 //
@@ -25,8 +25,8 @@
 
 #include <weightio/dtype_info.hpp>
 #include <weightio/limit_text.hpp>
-#include <weightio/metadata.hpp>
 #include <weightio/plugin_abi.h>
+#include <weightio/plugin_values.hpp>
 #include <weightio/quoted.hpp>
 #include <weightio/utf8.hpp>
 
@@ -222,7 +222,7 @@ inline std::optional<std::string_view> write_option(const wio_write_request &r,
   return find_option(r.options, r.option_count, name);
 }
 
-// The metadata of a save, each entry typed (weightio/metadata.hpp).
+// The metadata of a save, each entry typed (weightio/plugin_values.hpp).
 inline MetadataView metadata(const wio_write_request &r) noexcept {
   return MetadataView(r);
 }

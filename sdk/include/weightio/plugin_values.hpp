@@ -7,8 +7,8 @@
 // - both: a scalar's bits (value_bits / value_from_bits) at its own width
 //   (value_item_bytes), for a format that stores values as binary fields.
 // Nothing here allocates: strings and arrays borrow what they were made of.
-#ifndef WEIGHTIO_METADATA_HPP
-#define WEIGHTIO_METADATA_HPP
+#ifndef WEIGHTIO_PLUGIN_VALUES_HPP
+#define WEIGHTIO_PLUGIN_VALUES_HPP
 
 #include <weightio/plugin_abi.h>
 
