@@ -131,9 +131,9 @@ wio_value to_wio(const Value &v, ValueStore &store) {
 
 // What block-quantized tensors are to become: the request's dequantize
 // field (ABI-3 hosts), else the `dequantize` load option (ABI-2 hosts).
-std::optional<ggml::OutType> dequantize_to(const wio_read_request &r, const sdk::ReadContext &ctx) {
-  if (WIO_HAS_FIELD(&r, wio_read_request, dequantize) && r.dequantize != WIO_DEQUANTIZE_NONE) {
-    switch (r.dequantize) {
+std::optional<ggml::OutType> dequantize_to(const sdk::ReadContext &ctx) {
+  if (const int32_t dtype = ctx.dequantize(); dtype != WIO_DEQUANTIZE_NONE) {
+    switch (dtype) {
     case WIO_DTYPE_F32:
       return ggml::OutType::f32;
     case WIO_DTYPE_F16:
@@ -141,8 +141,7 @@ std::optional<ggml::OutType> dequantize_to(const wio_read_request &r, const sdk:
     case WIO_DTYPE_BF16:
       return ggml::OutType::bf16;
     default:
-      sdk::fail(WIO_ERR_UNSUPPORTED_OPTION, "cannot dequantize to dtype " +
-                                                std::to_string(r.dequantize) +
+      sdk::fail(WIO_ERR_UNSUPPORTED_OPTION, "cannot dequantize to dtype " + std::to_string(dtype) +
                                                 " (only F32, F16 and BF16)");
     }
   }
@@ -188,8 +187,8 @@ void read_gguf(const wio_read_request &r) {
     sdk::invalid_file(e.what());
   }
   check_limits(file, ctx.limits());
-  const std::optional<ggml::OutType> dequantize = dequantize_to(r, ctx);
-  const bool defer = ctx.has_v2() && (r.flags & WIO_READ_DEFER) != 0;
+  const std::optional<ggml::OutType> dequantize = dequantize_to(ctx);
+  const bool defer = ctx.defer();
 
   for (const KeyValue &kv : file.metadata) {
     ValueStore store;

@@ -146,12 +146,11 @@ const ggml::TypeInfo &tensor_type(const wio_tensor_in &t) {
 }
 
 void write_gguf(const wio_write_request &r) {
+  const sdk::MetadataView entries = sdk::metadata(r);
   Metadata metadata;
-  metadata.reserve(r.value_count);
-  for (size_t i = 0; i < r.value_count; ++i) {
-    const std::string_view key = sdk::view(r.values[i].key);
-    metadata.push_back({std::string(key), from_wio(r.values[i].value, key)});
-  }
+  metadata.reserve(entries.size());
+  for (const sdk::MetadataEntry e : entries)
+    metadata.push_back({std::string(e.key), from_wio(e.value, e.key)});
   const uint32_t alignment = choose_alignment(r, metadata);
 
   std::vector<TensorToWrite> tensors;

@@ -75,8 +75,8 @@ const BlockTable &block_table() {
       // Blocks start with an f16 scale (Q8_K's with an f32): a view needs at
       // most the largest power of two dividing the block, up to 4.
       const uint64_t low = info.block_bytes & (~info.block_bytes + 1);
-      t.types[t.count] = {sizeof(wio_block_type), info.block_elems, info.block_bytes, name.data(),
-                          low < 4 ? low : 4};
+      t.types[t.count] =
+          sdk::block_type(name.data(), info.block_elems, info.block_bytes, low < 4 ? low : 4);
       t.pointers[t.count] = &t.types[t.count];
       ++t.count;
     }
@@ -86,35 +86,27 @@ const BlockTable &block_table() {
 }
 
 const char *const kDequantizeChoices[] = {"", "f32", "f16", "bf16", nullptr};
-const wio_option_decl kAlignment = {
-    sizeof(wio_option_decl),
-    WIO_OPTION_SAVE,
-    "alignment",
+const wio_option_decl kAlignment = sdk::int_option(
+    WIO_OPTION_SAVE, "alignment",
     "tensor data alignment in bytes, a power of two (0: the metadata's general.alignment, else 32)",
-    WIO_OPTION_INT,
-    0,
-    "0",
-    nullptr,
-    0,
-    INT64_C(1) << 30};
-const wio_option_decl kDequantize = {
-    sizeof(wio_option_decl),
-    WIO_OPTION_LOAD,
-    "dequantize",
+    "0", 0, INT64_C(1) << 30);
+const wio_option_decl kDequantize = sdk::string_option(
+    WIO_OPTION_LOAD, "dequantize",
     "turn block-quantized tensors into f32, f16 or bf16 (empty: load the blocks as they are; "
     "weightio 0.3 and later ask with LoadOptions::dequantize instead)",
-    WIO_OPTION_STRING,
-    0,
-    "",
-    kDequantizeChoices,
-    0,
-    0};
+    "", kDequantizeChoices);
 const wio_option_decl *const kOptions[] = {&kAlignment, &kDequantize};
 
 // ggml's reader takes names of at most 63 bytes, and no 0 outside the
 // innermost dimension (it divides by them).
-const wio_write_limits kLimits = {
-    sizeof(wio_write_limits), WIO_LIMIT_NO_ZERO_OUTER_DIMS, 1, 4, 63, 0, 0};
+const wio_write_limits kLimits = [] {
+  wio_write_limits l = sdk::empty_limits();
+  l.flags = WIO_LIMIT_NO_ZERO_OUTER_DIMS;
+  l.min_ndim = 1;
+  l.max_ndim = 4;
+  l.max_name_bytes = 63;
+  return l;
+}();
 
 const char *const kExtensions[] = {"gguf", nullptr};
 
@@ -143,14 +135,10 @@ const wio_format kFormat = [] {
 
 const wio_format *const kFormats[] = {&kFormat};
 
-const wio_plugin kPlugin = {
-    sizeof(wio_plugin), WEIGHTIO_ABI_VERSION, "gguf", "1.0.0", kFormats, 1, nullptr,
-};
+const wio_plugin kPlugin = sdk::make_plugin("gguf", "1.0.0", kFormats, 1);
 // ABI-2 hosts refuse a newer plugin, yet need nothing ABI 3 added here: they
 // read the fields they know and ask to dequantize through the load option.
-const wio_plugin kPluginForAbi2 = {
-    sizeof(wio_plugin), 2, "gguf", "1.0.0", kFormats, 1, nullptr,
-};
+const wio_plugin kPluginForAbi2 = sdk::make_plugin("gguf", "1.0.0", kFormats, 1, 2);
 
 } // namespace
 

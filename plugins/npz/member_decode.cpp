@@ -5,8 +5,8 @@
 #include "zip/crc32.hpp"
 #include "zip/deflate.hpp"
 
+#include <weightio/decode_call.hpp>
 #include <weightio/dtype_info.hpp>
-#include <weightio/plugin_sdk.hpp>
 
 #include <zlib.h>
 
@@ -81,12 +81,12 @@ void part_crc(const MemberTag &tag, const wio_decode_request &r, wio_check_part 
 
 // A split check's last call: the parts' CRCs combined into the member's,
 // which is then what the whole-member check would have computed.
-void finish_crc(const MemberTag &tag, const wio_decode_request &r) {
+void finish_crc(const MemberTag &tag, const wio_decode_request &r, const sdk::DecodeCall &call) {
   const uint64_t unit = r.source_unit_bytes;
   uint64_t next = 0;
   uLong crc = 0;
-  for (size_t i = 0; i < r.check_part_count; ++i) {
-    const wio_check_part &p = r.check_parts[i];
+  for (size_t i = 0; i < call.check_part_count(); ++i) {
+    const wio_check_part &p = call.check_parts()[i];
     if (unit == 0 || p.first_unit != next || p.result > UINT32_MAX)
       outside(r);
     const uint64_t bytes = part_crc_bytes(tag, p, unit);
@@ -94,41 +94,50 @@ void finish_crc(const MemberTag &tag, const wio_decode_request &r) {
                  : crc32_combine(crc, static_cast<uLong>(p.result), static_cast<z_off_t>(bytes));
     next += p.unit_count;
   }
-  if (r.check_part_count == 0 || next * unit != r.nbytes)
+  if (call.check_part_count() == 0 || next * unit != r.nbytes)
     outside(r);
   if (crc != tag.crc)
     crc_mismatch(tag.crc, static_cast<uint32_t>(crc));
 }
 
+// The whole member's CRC, npy header included, as the archive records it.
+void whole_crc(const MemberTag &tag, const wio_decode_request &r) {
+  const uint32_t crc = crc_of(r.data + r.offset - tag.header_bytes, tag.header_bytes + r.nbytes);
+  if (crc != tag.crc)
+    crc_mismatch(tag.crc, crc);
+}
+
 void decode_stored(const MemberTag &tag, const wio_decode_request &r) {
   if (r.offset < tag.header_bytes || r.offset > r.size || r.nbytes > r.size - r.offset)
     outside(r);
-  // A host with split checks: each part CRCs its own bytes and the last
-  // call combines them, so one large member's CRC uses every thread.
-  const bool split = WIO_HAS_FIELD(&r, wio_decode_request, check_part_count);
-  if (split && r.check_parts != nullptr)
-    return finish_crc(tag, r);
-  if (split && r.check_part != nullptr)
-    part_crc(tag, r, *r.check_part);
-  // Otherwise the whole member, header included, as the archive's CRC
-  // covers it; a tensor split across threads checks it once, with its
-  // first part.
-  else if (r.dest == nullptr || r.first_unit == 0) {
-    const uint32_t crc = crc_of(r.data + r.offset - tag.header_bytes, tag.header_bytes + r.nbytes);
-    if (crc != tag.crc)
-      crc_mismatch(tag.crc, crc);
+  const sdk::DecodeCall call(r);
+  switch (call.kind()) {
+  case sdk::DecodeKind::finish_check:
+    return finish_crc(tag, r, call);
+  case sdk::DecodeKind::check_part:
+    return part_crc(tag, r, *call.check_part());
+  case sdk::DecodeKind::check:
+    return whole_crc(tag, r);
+  case sdk::DecodeKind::decode:
+    // A host with split checks hands each part its share of the CRC, so one
+    // large member's CRC uses every thread; otherwise a tensor split across
+    // threads checks it once, with its first part.
+    if (call.check_part() != nullptr)
+      part_crc(tag, r, *call.check_part());
+    else if (call.first_unit() == 0)
+      whole_crc(tag, r);
+    break;
   }
-  if (r.dest == nullptr)
-    return;
-  const uint64_t at = r.unit_bytes == 0 ? 0 : r.first_unit * r.unit_bytes;
-  if (at > r.nbytes || r.dest_size > r.nbytes - at)
+  const uint64_t at = call.dest_offset();
+  if (at > r.nbytes || call.dest_size() > r.nbytes - at)
     outside(r);
-  convert(tag, r, r.data + r.offset + at, r.dest, r.dest_size);
+  convert(tag, r, r.data + r.offset + at, call.dest(), call.dest_size());
 }
 
 void decode_deflated(const MemberTag &tag, const wio_decode_request &r) {
-  if (r.dest == nullptr || r.unit_bytes != 0 || r.dest_size != r.nbytes || r.offset > r.size ||
-      r.source_size > r.size - r.offset)
+  // The reader emits a deflated member as one whole DECODE unit.
+  if (sdk::DecodeCall(r).kind() != sdk::DecodeKind::decode || r.unit_bytes != 0 ||
+      r.dest_size != r.nbytes || r.offset > r.size || r.source_size > r.size - r.offset)
     outside(r);
   const uint64_t declared = tag.header_bytes + r.nbytes;
   zip::Inflater inf(r.data + r.offset, r.source_size);

@@ -31,9 +31,9 @@ MemberTag unpack_tag(uint64_t bits);
 // "inflates to N bytes, less than its declared M".
 [[noreturn]] void short_stream(uint64_t got, uint64_t declared);
 
-// The format's decode: with dest NULL a stored member's check (a
-// WIO_STORAGE_CHECKED tensor), else its bytes into dest. Throws
-// sdk::Failure naming the member.
+// The format's decode: a stored member's check (a WIO_STORAGE_CHECKED
+// tensor, whole or split), or a member's bytes into the host's buffer (see
+// sdk::DecodeKind). Throws sdk::Failure naming the member.
 void decode_member(const wio_decode_request &request);
 
 } // namespace weightio::npz

@@ -326,7 +326,7 @@ constexpr std::string_view kNpySuffix = ".npy";
 void read_npz(const wio_read_request &r) {
   const sdk::ReadContext ctx(&r);
   const Limits limits = limits_of(ctx);
-  const bool defer = ctx.has_v2() && (r.flags & WIO_READ_DEFER) != 0;
+  const bool defer = ctx.defer();
   const std::vector<zip::ZipEntry> entries =
       zip::read_zip_directory({ctx.data(), static_cast<size_t>(ctx.size())},
                               {limits.max_tensors, limits.max_header_bytes, limits.max_name_bytes});

@@ -37,7 +37,7 @@ std::string dtype_label(int32_t dtype) {
 // Everything that could make the write fail on the caller's input is checked
 // before the first byte goes out, so a refused save writes nothing.
 void validate(const wio_write_request &r) {
-  if (r.metadata_count != 0)
+  if (!sdk::metadata(r).empty())
     sdk::fail(WIO_ERR_UNSUPPORTED_OPTION, "npz files cannot hold metadata");
   if (r.compression_level < -1 || r.compression_level > 9)
     sdk::fail(WIO_ERR_UNSUPPORTED_OPTION,

@@ -34,18 +34,9 @@ int32_t decode(const wio_decode_request *request, char *error, size_t error_size
   return sdk::guard(error, error_size, [&] { npz::decode_member(*request); });
 }
 
-const wio_option_decl kZip64 = {
-    sizeof(wio_option_decl),
-    WIO_OPTION_SAVE,
-    "zip64",
-    "write ZIP64 records even where the archive does not need them",
-    WIO_OPTION_BOOL,
-    0,
-    "false",
-    nullptr,
-    0,
-    0,
-};
+const wio_option_decl kZip64 =
+    sdk::bool_option(WIO_OPTION_SAVE, "zip64",
+                     "write ZIP64 records even where the archive does not need them", false);
 const wio_option_decl *const kOptions[] = {&kZip64};
 
 const wio_format kFormat = [] {
@@ -69,9 +60,7 @@ const wio_format kFormat = [] {
 
 const wio_format *const kFormats[] = {&kFormat};
 
-const wio_plugin kPlugin = {
-    sizeof(wio_plugin), WEIGHTIO_ABI_VERSION, "npz", "1.0.0", kFormats, 1, nullptr,
-};
+const wio_plugin kPlugin = sdk::make_plugin("npz", "1.0.0", kFormats, 1);
 
 } // namespace
 

@@ -54,9 +54,7 @@ const wio_format kFormat = [] {
 
 const wio_format *const kFormats[] = {&kFormat};
 
-const wio_plugin kPlugin = {
-    sizeof(wio_plugin), WEIGHTIO_ABI_VERSION, "safetensors", "1.0.0", kFormats, 1, nullptr,
-};
+const wio_plugin kPlugin = sdk::make_plugin("safetensors", "1.0.0", kFormats, 1);
 
 } // namespace
 

@@ -52,12 +52,11 @@ void check_request(const wio_write_request &r) {
                                       ": the host passed a byte count that does not match the "
                                       "shape and dtype");
   }
-  for (size_t i = 0; i < r.metadata_count; ++i) {
-    const std::string_view key = sdk::view(r.metadata[i].key);
-    if (!sdk::is_utf8(key) || !sdk::is_utf8(sdk::view(r.metadata[i].value)))
-      refuse_content("metadata entry " + sdk::quoted(key) +
+  // The format declares strings only, so the host sends no other type.
+  for (const sdk::MetadataEntry e : sdk::metadata(r))
+    if (!sdk::is_utf8(e.key) || !sdk::is_utf8(sdk::view(e.value.as.str)))
+      refuse_content("metadata entry " + sdk::quoted(e.key) +
                      ": keys and values must be valid UTF-8 in safetensors");
-  }
 }
 
 // Tensor indices in the official writer's data order.
@@ -88,10 +87,11 @@ std::vector<size_t> data_order(const wio_write_request &r) {
 }
 
 std::vector<MetadataEntry> sorted_metadata(const wio_write_request &r) {
+  const sdk::MetadataView entries = sdk::metadata(r);
   std::vector<MetadataEntry> meta;
-  meta.reserve(r.metadata_count);
-  for (size_t i = 0; i < r.metadata_count; ++i)
-    meta.emplace_back(sdk::view(r.metadata[i].key), sdk::view(r.metadata[i].value));
+  meta.reserve(entries.size());
+  for (const sdk::MetadataEntry e : entries)
+    meta.emplace_back(e.key, sdk::view(e.value.as.str));
   std::sort(meta.begin(), meta.end(),
             [](const auto &a, const auto &b) { return a.first < b.first; });
   for (size_t i = 1; i < meta.size(); ++i)

@@ -11,12 +11,22 @@
 // escaped, cut at 256 bytes) and UTF-8 is checked with sdk::is_utf8()
 // (weightio/utf8.hpp), both included here; a file's fields are read with
 // sdk::ByteReader (weightio/byte_io.hpp, which includes this header).
+// Typed metadata is made and read with weightio/plugin_values.hpp (included
+// here); a format's decode calls are read with sdk::DecodeCall
+// (weightio/decode_call.hpp).
+//
+// The SDK serves plugins that declare ABI 2 or later (make_plugin() declares
+// this header's WEIGHTIO_ABI_VERSION): no host of ABI 1 loads those, so it
+// reads the fields ABI 2 added without asking, and asks (WIO_HAS_FIELD) only
+// for fields that may really be absent: those added in ABI 3, which a host
+// of ABI 2 lacks, and the split checks, which arrived within ABI 2.
 #ifndef WEIGHTIO_PLUGIN_SDK_HPP
 #define WEIGHTIO_PLUGIN_SDK_HPP
 
 #include <weightio/dtype_info.hpp>
 #include <weightio/limit_text.hpp>
 #include <weightio/plugin_abi.h>
+#include <weightio/plugin_values.hpp>
 #include <weightio/quoted.hpp>
 #include <weightio/utf8.hpp>
 
@@ -111,6 +121,74 @@ inline wio_format empty_format() {
   return f;
 }
 
+// The plugin descriptor for `formats`, built for this header's ABI. `abi`
+// is for a second descriptor handed to hosts of an older ABI (>= 2) that
+// need nothing the newer one added.
+inline wio_plugin make_plugin(const char *name, const char *version,
+                              const wio_format *const *formats, size_t format_count,
+                              uint32_t abi = WEIGHTIO_ABI_VERSION) {
+  wio_plugin p{};
+  p.struct_size = sizeof(wio_plugin);
+  p.abi_version = abi;
+  p.name = name;
+  p.version = version;
+  p.formats = formats;
+  p.format_count = format_count;
+  return p;
+}
+
+// A block type: `elements` per block in `bytes` bytes, views aligned to
+// `alignment` (a power of two; 1 = none). The three numbers are its geometry.
+inline wio_block_type block_type(const char *name, uint32_t elements, uint64_t bytes,
+                                 uint64_t alignment) {
+  wio_block_type b{};
+  b.struct_size = sizeof(wio_block_type);
+  b.block_elements = elements;
+  b.block_bytes = bytes;
+  b.name = name;
+  b.alignment = alignment;
+  return b;
+}
+
+// Write limits, every one 0 (none): set those the format has.
+inline wio_write_limits empty_limits() {
+  wio_write_limits l{};
+  l.struct_size = sizeof(wio_write_limits);
+  return l;
+}
+
+// Options a format declares. `flags`: WIO_OPTION_SAVE and/or
+// WIO_OPTION_LOAD; defaults in canonical text.
+inline wio_option_decl bool_option(uint32_t flags, const char *name, const char *description,
+                                   bool default_value) {
+  wio_option_decl o{};
+  o.struct_size = sizeof(wio_option_decl);
+  o.flags = flags;
+  o.name = name;
+  o.description = description;
+  o.type = WIO_OPTION_BOOL;
+  o.default_value = default_value ? "true" : "false";
+  return o;
+}
+inline wio_option_decl int_option(uint32_t flags, const char *name, const char *description,
+                                  const char *default_value, int64_t min, int64_t max) {
+  wio_option_decl o = bool_option(flags, name, description, false);
+  o.type = WIO_OPTION_INT;
+  o.default_value = default_value;
+  o.min = min;
+  o.max = max;
+  return o;
+}
+// `choices`: NULL-terminated, or NULL for any string.
+inline wio_option_decl string_option(uint32_t flags, const char *name, const char *description,
+                                     const char *default_value, const char *const *choices) {
+  wio_option_decl o = bool_option(flags, name, description, false);
+  o.type = WIO_OPTION_STRING;
+  o.default_value = default_value;
+  o.choices = choices;
+  return o;
+}
+
 // A WIO_DTYPE_BIT mask of the listed dtypes.
 constexpr uint64_t dtype_mask(std::initializer_list<int32_t> dtypes) {
   uint64_t m = 0;
@@ -138,12 +216,15 @@ inline std::optional<std::string_view> find_option(const wio_kv *options, size_t
   return std::nullopt;
 }
 
-// The save options of a request (none from an ABI-1 host).
+// A save option of a request.
 inline std::optional<std::string_view> write_option(const wio_write_request &r,
                                                     std::string_view name) {
-  if (!WIO_HAS_FIELD(&r, wio_write_request, option_count))
-    return std::nullopt;
   return find_option(r.options, r.option_count, name);
+}
+
+// The metadata of a save, each entry typed (weightio/plugin_values.hpp).
+inline MetadataView metadata(const wio_write_request &r) noexcept {
+  return MetadataView(r);
 }
 
 // Throws Failure for a host callback's non-OK status. The message is empty:
@@ -171,9 +252,9 @@ public:
   void progress(uint64_t done, uint64_t total) const {
     check_host_status(s_->progress(s_->ctx, done, total));
   }
-  // A non-fatal note for the caller; dropped by an ABI-1 host.
+  // A non-fatal note for the caller ("metadata key dropped").
   void warn(std::string_view message) const {
-    if (WIO_HAS_FIELD(s_, wio_sink, warn) && s_->warn != nullptr)
+    if (s_->warn != nullptr)
       s_->warn(s_->ctx, make_str(message));
   }
 
@@ -195,38 +276,54 @@ public:
     static const wio_read_limits none{sizeof(wio_read_limits), 0, 0, 0, 0};
     return r_->limits != nullptr ? *r_->limits : none;
   }
-  // ABI 2 parts of the request, each safe with an ABI-1 host.
-  bool has_v2() const { return WIO_HAS_FIELD(r_, wio_read_request, alloc_for); }
+  // WIO_READ_DEFER: the host runs checks and decodes on its threads, and
+  // takes CHECKED tensors and DECODE tensors with a buffer
+  // (docs/PLUGINS-ADVANCED.md). Without it the reader does that work.
+  bool defer() const { return (r_->flags & WIO_READ_DEFER) != 0; }
+  // The dtype block-quantized tensors are to be emitted as (one of the
+  // format's dequantize_dtypes), or WIO_DEQUANTIZE_NONE: keep the blocks,
+  // also what a host of ABI 2 (which has no such field) means.
+  int32_t dequantize() const {
+    return WIO_HAS_FIELD(r_, wio_read_request, dequantize) ? r_->dequantize : WIO_DEQUANTIZE_NONE;
+  }
+  [[deprecated("every host that loads an ABI-2 plugin sends the ABI-2 fields")]] bool
+  has_v2() const {
+    return true;
+  }
+  // A load option the format declared (every one is passed, defaults filled
+  // in), in canonical text.
   std::optional<std::string_view> option(std::string_view name) const {
-    if (!has_v2())
-      return std::nullopt;
     return find_option(r_->options, r_->option_count, name);
   }
-  uint32_t threads() const { return has_v2() && r_->threads != 0 ? r_->threads : 1; }
+  uint32_t threads() const { return r_->threads != 0 ? r_->threads : 1; }
+  // A non-fatal note for the caller ("metadata key dropped").
   void warn(std::string_view message) const {
-    if (has_v2() && r_->warn != nullptr)
+    if (r_->warn != nullptr)
       r_->warn(r_->ctx, make_str(message));
   }
-  // Typed metadata; throws Failure(WIO_ERR_UNSUPPORTED_OPTION) for an ABI-1
-  // host, which takes strings only (use metadata() for those).
+  // One typed metadata entry, in file order: a wio_value, or a C++ value
+  // made into one by make_value (value("n", uint32_t{32}) emits a U32,
+  // value("name", "text") a STRING).
   void value(std::string_view key, const wio_value &v) const {
-    if (!has_v2() || r_->emit_value == nullptr)
-      fail(WIO_ERR_UNSUPPORTED_OPTION, "this weightio is too old for typed metadata");
     check_host_status(r_->emit_value(r_->ctx, make_str(key), &v));
+  }
+  template <class T> void value(std::string_view key, const T &v) const {
+    value(key, make_value(v));
   }
 
   bool wants(std::string_view name) const { return r_->wants(r_->ctx, make_str(name)) != 0; }
-  // Throws Failure(WIO_ERR_INTERNAL) when the host refuses.
+  // Memory for the tensor named `what` (a block to emit as BUFFER storage);
+  // throws Failure(WIO_ERR_INTERNAL) when the host refuses.
   void *alloc(uint64_t size, uint64_t alignment, std::string_view what) const {
-    void *p = has_v2() && r_->alloc_for != nullptr
-                  ? r_->alloc_for(r_->ctx, make_str(what), size, alignment)
-                  : r_->alloc(r_->ctx, size, alignment);
+    void *p = r_->alloc_for != nullptr ? r_->alloc_for(r_->ctx, make_str(what), size, alignment)
+                                       : r_->alloc(r_->ctx, size, alignment);
     if (p == nullptr)
       fail(WIO_ERR_INTERNAL,
            "cannot allocate " + std::to_string(size) + " bytes for " + std::string(what));
     return p;
   }
   void emit(const wio_tensor_out &t) const { check_host_status(r_->emit_tensor(r_->ctx, &t)); }
+  // A string entry through the ABI-1 channel; value(key, text) is the same.
   void metadata(std::string_view key, std::string_view value) const {
     check_host_status(r_->emit_metadata(r_->ctx, make_str(key), make_str(value)));
   }
