@@ -56,6 +56,7 @@ void print_json_report(const InspectOptions &o, const weightio::Weights &w,
                        const weightio::CheckpointLayout &layout,
                        const std::vector<std::string> &hashes) {
   JsonObjectStream j(std::cout);
+  j.member("schema", std::string(kInspectSchema));
   j.member("file", o.file);
   j.member("format", w.format);
   if (layout.sharded) {
@@ -86,18 +87,10 @@ void print_json_report(const InspectOptions &o, const weightio::Weights &w,
   size_t i = 0;
   for (const auto &[name, t] : w) {
     std::ostream &out = j.item();
-    out << "{\"name\":";
-    write_json_string(out, name);
-    out << ",\"dtype\":";
-    write_json_string(out, t.type_name());
-    out << ",\"shape\":[";
-    const char *sep = "";
-    for (int64_t e : t.shape()) {
-      out << sep << e;
-      sep = ",";
-    }
-    out << "],\"nbytes\":" << t.nbytes();
+    write_tensor_fields(out, name, t);
     if (o.hash) {
+      // Only a load that placed the bytes has a placement to report.
+      out << ",\"placement\":\"" << weightio::placement_name(t.placement()) << '"';
       out << ",\"sha256\":";
       write_json_string(out, hashes[i]);
     }
@@ -211,11 +204,13 @@ Command add_inspect(CLI::App &parent) {
       ->type_name("PATH");
   add_input_flags(app, o->input);
   app->add_flag("--json", o->json,
-                "Print one JSON object: {file, format, [index, index_metadata, shards: [{file, "
-                "tensors, bytes}]], [warnings], metadata, tensors: [{name, dtype, shape, nbytes, "
-                "sha256?}]}");
+                "Print one JSON object (schema \"weightio.inspect/1\", docs/CLI.md): {schema, "
+                "file, format, [index, index_metadata, shards: [{file, tensors, bytes}]], "
+                "[warnings], metadata, tensors: [{name, dtype, shape, nbytes, [placement, "
+                "sha256]}]}");
   app->add_flag("--hash", o->hash,
-                "Add the SHA-256 of each tensor's bytes (C order, little-endian)");
+                "Load the bytes and add each tensor's SHA-256 (C order, little-endian) and, "
+                "with --json, its placement (mapped, copied, gathered, decoded)");
   return {app, [o] { return run(*o); }};
 }
 

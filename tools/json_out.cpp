@@ -53,6 +53,20 @@ void write_json_string(std::ostream &out, std::string_view s) {
   out << '"' << s << '"';
 }
 
+void write_tensor_fields(std::ostream &out, std::string_view name, const weightio::Tensor &t) {
+  out << "{\"name\":";
+  write_json_string(out, name);
+  out << ",\"dtype\":";
+  write_json_string(out, t.type_name());
+  out << ",\"shape\":[";
+  const char *sep = "";
+  for (const int64_t e : t.shape()) {
+    out << sep << e;
+    sep = ",";
+  }
+  out << "],\"nbytes\":" << t.nbytes();
+}
+
 JsonObjectStream::JsonObjectStream(std::ostream &out) : out_(out) {
   out_ << '{';
 }

@@ -3,6 +3,8 @@
 // doesn't take a line per number.
 #pragma once
 
+#include <weightio/tensor.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <iosfwd>
@@ -18,6 +20,15 @@ void print_json(std::ostream &out, const nlohmann::ordered_json &j, int expand_d
 // `s` as a JSON string, exactly as print_json writes it (invalid UTF-8
 // replaced by U+FFFD), without building a JSON value for it.
 void write_json_string(std::ostream &out, std::string_view s);
+
+// The opening fields every tensor item of inspect and verify has, without
+// the closing brace: {"name":...,"dtype":...,"shape":[...],"nbytes":N
+void write_tensor_fields(std::ostream &out, std::string_view name, const weightio::Tensor &t);
+
+// The "schema" member of each report; a later version of a schema only adds
+// fields (docs/CLI.md, "JSON output").
+inline constexpr std::string_view kInspectSchema = "weightio.inspect/1";
+inline constexpr std::string_view kVerifySchema = "weightio.verify/1";
 
 // Streams a top-level object in print_json's layout with expand_depth 2, for
 // reports too large to build as one JSON value first (a million tensors):

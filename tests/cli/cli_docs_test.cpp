@@ -221,8 +221,7 @@ protected:
     else if (p.command == "convert")
       check_convert(p, r);
     else if (p.command == "verify")
-      EXPECT_EQ(r.out,
-                "ok: " + std::to_string(weightio::load_weights(file(0)).size()) + " tensors\n");
+      check_verify(p, r);
     else if (p.command == "diff")
       EXPECT_NE(r.out.find("no differences"), std::string::npos) << r.out;
     else if (p.command == "plugins")
@@ -254,6 +253,23 @@ protected:
       EXPECT_EQ(e.at("shape").get<weightio::Shape>(), t.shape());
       EXPECT_EQ(e.at("nbytes").get<uint64_t>(), t.nbytes());
       EXPECT_EQ(e.contains("sha256"), p.flags.count("--hash") == 1);
+    }
+  }
+
+  void check_verify(const Parsed &p, const wtest::CommandResult &r) {
+    const auto w = weightio::load_weights(dir_ / p.positional.at(0));
+    if (!p.flags.count("--json")) {
+      EXPECT_EQ(r.out, "ok: " + std::to_string(w.size()) + " tensors\n");
+      return;
+    }
+    const json j = json::parse(r.out);
+    EXPECT_EQ(j.at("schema"), "weightio.verify/1");
+    ASSERT_EQ(j.at("tensors").size(), w.size());
+    size_t i = 0;
+    for (const auto &[name, t] : w) {
+      const auto &e = j.at("tensors").at(i++);
+      EXPECT_EQ(e.at("name"), name);
+      EXPECT_EQ(e.at("placement"), std::string(weightio::placement_name(t.placement()))) << name;
     }
   }
 

@@ -58,7 +58,8 @@ TEST_F(CliScaling, JsonListsEveryEntryExactlyInFileOrder) {
   size_t lines = 0;
   for (char c : r.out)
     lines += c == '\n';
-  EXPECT_EQ(lines, kMetadata + kTensors + 8); // {, file, format, metadata [ ], tensors [ ], }
+  // {, schema, file, format, metadata [ ], tensors [ ], }
+  EXPECT_EQ(lines, kMetadata + kTensors + 9);
 }
 
 TEST_F(CliScaling, TableHasOneAlignedRowPerTensorInFileOrder) {

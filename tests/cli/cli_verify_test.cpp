@@ -3,6 +3,7 @@
 #include "cli_support.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
@@ -22,6 +23,47 @@ TEST(CliVerify, ValidFilesPrintOkAndTheirTensorCount) {
               "ok: " + std::to_string(weightio::load_weights(dir / name).size()) + " tensors\n");
     EXPECT_EQ(r.err, "");
   }
+}
+
+TEST(CliVerify, JsonListsEveryTensorWithItsPlacement) {
+  wtest::TempDir dir;
+  wcli_test::save(dir / "m.safetensors", wcli_test::mixed_model());
+  ASSERT_EQ(run_cli({"convert", (dir / "m.safetensors").string(), (dir / "z.npz").string(),
+                     "--compress=6"})
+                .exit_code,
+            0);
+  for (const auto &[name, placement] :
+       {std::pair<std::string, std::string>{"m.safetensors", "mapped"}, {"z.npz", "decoded"}}) {
+    const auto file = dir / name;
+    auto r = run_cli({"verify", file.string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(nlohmann::ordered_json::parse(r.out).begin().key(), "schema");
+    EXPECT_EQ(j.at("schema"), "weightio.verify/1");
+    EXPECT_EQ(j.at("file"), file.string());
+    const weightio::Weights w = weightio::load_weights(file);
+    EXPECT_EQ(j.at("format"), w.format);
+    ASSERT_EQ(j.at("tensors").size(), w.size());
+    size_t i = 0;
+    for (const auto &[tname, t] : w) {
+      const auto &e = j.at("tensors").at(i++);
+      EXPECT_EQ(e.at("name"), tname);
+      EXPECT_EQ(e.at("dtype"), std::string(t.type_name()));
+      EXPECT_EQ(e.at("shape").get<weightio::Shape>(), t.shape());
+      EXPECT_EQ(e.at("nbytes").get<uint64_t>(), t.nbytes());
+      EXPECT_EQ(e.at("placement"), placement) << tname;
+    }
+  }
+}
+
+TEST(CliVerify, JsonOfACorruptFileIsExitOneWithNothingOnStdout) {
+  wtest::TempDir dir;
+  wcli_test::write_example_files(dir.path());
+  auto r = run_cli({"verify", (dir / "corrupt.npz").string(), "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("CRC"), std::string::npos) << r.err;
 }
 
 TEST(CliVerify, ACorruptDataByteIsFoundByTheCrcAndIsExitOne) {

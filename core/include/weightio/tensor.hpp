@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace weightio {
@@ -74,6 +75,46 @@ private:
   uint64_t nbytes_ = 0;
 };
 
+// How a loaded tensor's bytes reached memory (Tensor::placement(), and
+// `placement` in `weightio inspect --json --hash` and `verify --json`).
+enum class Placement : uint8_t {
+  // No bytes: a LoadOptions::describe_only description, or Tensor().
+  none,
+  // A view into the loaded input, nothing copied: the file's memory map
+  // (is_mapped()), or the bytes lent to load_weights_from_memory with a
+  // keep_alive.
+  mapped,
+  // The bytes as the file stores them, copied into memory of their own or
+  // the caller's: the input is read rather than mapped (read_into_memory, a
+  // network or FUSE file system, a file system that can't map), the tensor
+  // is not aligned for its type in the file, load_weights_into's buffer
+  // took them, or load_weights_from_memory copied its input. A tensor the
+  // program makes (zeros, copy_of, the constructors below without `mapped`)
+  // says copied too.
+  copied,
+  // Elements from several places of the input put together in C order by
+  // the host (a strided tensor). No format this version reads describes
+  // strided tensors, so nothing is gathered yet; a format's own reordering
+  // (an npz member in Fortran order) is `decoded`.
+  gathered,
+  // Made by the format's code from what the file stores: inflated (a
+  // compressed npz member), dequantized (a GGUF block type loaded with
+  // dequantize), byte-swapped (a big-endian file), reordered into C order
+  // (a Fortran-order npz member); by the format's decode on the load's
+  // threads, or in a buffer its reader filled.
+  decoded,
+  // Reserved for bytes read from a remote source. Every input is a local
+  // file or memory today, so no load produces it yet.
+  fetched,
+};
+
+// "none", "mapped", "copied", "gathered", "decoded", "fetched".
+std::string_view placement_name(Placement placement) noexcept;
+
+namespace detail {
+struct TensorInternals;
+}
+
 // An owning tensor. Copies share the same bytes (like a shared_ptr). The data
 // pointer is aligned for the dtype. A tensor loaded from a file may point into
 // that file's memory map; the map (and the plugin library that described it)
@@ -111,14 +152,19 @@ public:
   void *mutable_data();
   // True when the bytes are a view into a loaded file's memory map (no copy).
   bool is_mapped() const noexcept { return mapped_; }
+  // How the bytes reached memory (see Placement): set by the load that made
+  // the tensor; `mapped` or `copied` as the constructor's `mapped` says.
+  Placement placement() const noexcept { return placement_; }
   const TensorView &view() const noexcept { return view_; }
   operator const TensorView &() const noexcept { return view_; }
 
 private:
+  friend struct detail::TensorInternals; // the load records the placement
   TensorView view_;
   std::shared_ptr<const void> owner_;
   bool mapped_ = false;
   bool writable_ = true;
+  Placement placement_ = Placement::none;
 };
 
 // Uninitialised storage aligned to `alignment` (a power of two; at least

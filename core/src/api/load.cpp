@@ -25,6 +25,7 @@ Weights load_weights_from_memory(std::span<const uint8_t> bytes, const LoadOptio
     if (!bytes.empty())
       std::memcpy(copy.get(), bytes.data(), bytes.size());
     in = {static_cast<const uint8_t *>(copy.get()), bytes.size(), std::move(copy), false};
+    in.copied = true;
   }
   return read_input(in, "<memory>", serialised_ready(options));
 }

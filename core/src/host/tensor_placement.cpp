@@ -5,6 +5,7 @@
 #include <weightio/quoted.hpp>
 
 #include "host/plugin_status.hpp"
+#include "model/tensor_internals.hpp"
 
 #include <weightio/error.hpp>
 
@@ -22,14 +23,20 @@ struct MappedOwner {
   std::shared_ptr<PluginLibrary> plugin;
 };
 
+Tensor placed(Tensor t, Placement placement) {
+  return TensorInternals::placed(std::move(t), placement);
+}
+
 // A tensor over the caller's buffer (load_weights_into). The caller may
 // have lent less alignment than the type asks of a Tensor: it is then
 // described as its bytes.
-Tensor caller_tensor(const TensorView &v) {
+Tensor caller_tensor(const TensorView &v, Placement placement) {
   const uint64_t align = v.block_type() ? v.block_type()->alignment : dtype_alignment(v.dtype());
   if (align > 1 && reinterpret_cast<uintptr_t>(v.data()) % align != 0)
-    return Tensor(TensorView(DType::U8, {static_cast<int64_t>(v.nbytes())}, v.data()), nullptr);
-  return Tensor(v, nullptr);
+    return placed(
+        Tensor(TensorView(DType::U8, {static_cast<int64_t>(v.nbytes())}, v.data()), nullptr),
+        placement);
+  return placed(Tensor(v, nullptr), placement);
 }
 
 DecodeJob job_for(const wio_tensor_out *t, const CheckedTensor &c, JobKind kind, size_t tensor) {
@@ -80,7 +87,8 @@ Tensor TensorPlacement::mapped(const TensorView &at_input) {
     mapped_owner_ = std::make_shared<MappedOwner>(MappedOwner{in_.keep_alive, fmt_.plugin});
   // A view into the input is never the tensor's to write: a map is
   // read-only and in-memory input may be the caller's const bytes.
-  return Tensor(at_input, mapped_owner_, in_.mapped, /*writable=*/false);
+  return placed(Tensor(at_input, mapped_owner_, in_.mapped, /*writable=*/false),
+                in_.copied ? Placement::copied : Placement::mapped);
 }
 
 // A view when the input is mapped, aligned and no copy is asked for, else a
@@ -98,9 +106,9 @@ Tensor TensorPlacement::from_input(const wio_tensor_out *t, const CheckedTensor 
   } else if (target == nullptr) {
     auto buf = allocate_aligned(t->nbytes, 64);
     target = buf.get();
-    tensor = Tensor(c.view(target), std::move(buf));
+    tensor = placed(Tensor(c.view(target), std::move(buf)), Placement::copied);
   } else {
-    tensor = caller_tensor(c.view(target));
+    tensor = caller_tensor(c.view(target), Placement::copied);
   }
   const size_t idx = ready_.track(c.name, tensor);
   if (checked) {
@@ -125,7 +133,7 @@ Tensor TensorPlacement::from_buffer(const wio_tensor_out *t, const CheckedTensor
   void *data = buffer.get();
   void *target = destination(t, c);
   if (target != nullptr && target != data) {
-    Tensor tensor = caller_tensor(c.view(target));
+    Tensor tensor = caller_tensor(c.view(target), Placement::decoded);
     DecodeJob job = job_for(t, c, JobKind::Copy, ready_.track(c.name, tensor));
     job.src = static_cast<const uint8_t *>(data);
     job.dest = target;
@@ -133,7 +141,8 @@ Tensor TensorPlacement::from_buffer(const wio_tensor_out *t, const CheckedTensor
     kept_.push_back(std::move(buffer)); // the copy's source, until the jobs ran
     return tensor;
   }
-  Tensor tensor(c.view(data), std::move(buffer));
+  // What the reader filled is the format's making, whatever it did.
+  Tensor tensor = placed(Tensor(c.view(data), std::move(buffer)), Placement::decoded);
   ready_.notify(ready_.track(c.name, tensor));
   return tensor;
 }
@@ -162,7 +171,8 @@ Tensor TensorPlacement::decoded(const wio_tensor_out *t, const CheckedTensor &c)
     budget_.charge(t->nbytes);
   }
   const TensorView view = c.view(target);
-  Tensor tensor = owner ? Tensor(view, std::move(owner)) : caller_tensor(view);
+  Tensor tensor = owner ? placed(Tensor(view, std::move(owner)), Placement::decoded)
+                        : caller_tensor(view, Placement::decoded);
   DecodeJob job = job_for(t, c, JobKind::Decode, ready_.track(c.name, tensor));
   job.dest = target;
   jobs_.push_back(std::move(job));
@@ -170,7 +180,7 @@ Tensor TensorPlacement::decoded(const wio_tensor_out *t, const CheckedTensor &c)
 }
 
 Tensor TensorPlacement::described(const CheckedTensor &c, const TensorView &view) {
-  Tensor tensor(view.without_data(), nullptr);
+  Tensor tensor = placed(Tensor(view.without_data(), nullptr), Placement::none);
   ready_.notify(ready_.track(c.name, tensor));
   return tensor;
 }

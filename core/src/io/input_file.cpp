@@ -71,7 +71,9 @@ InputBytes read_all(const std::filesystem::path &path, int fd, uint64_t size) {
       throw_os_error("load", path, "the file shrank while being read", EIO);
     done += static_cast<uint64_t>(n);
   }
-  return {p, size, std::move(buf)};
+  InputBytes in{p, size, std::move(buf)};
+  in.copied = true;
+  return in;
 }
 
 // Refuses anything but a regular file, naming what it is: reading a FIFO

@@ -19,6 +19,10 @@ struct InputBytes {
   // hands out no view into the map.
   bool read_ranges = false;
   int fd = -1; // with read_ranges; kept open by keep_alive
+  // The bytes were read or copied in whole before the reader ran (a file
+  // system that can't map, or a private copy of in-memory input): a view
+  // into them is a copy of the file's bytes (Placement::copied).
+  bool copied = false;
 };
 
 struct InputOptions {

@@ -118,6 +118,24 @@ std::shared_ptr<void> allocate_aligned(uint64_t size, uint64_t alignment) {
   return std::shared_ptr<void>(p, [](void *q) { std::free(q); });
 }
 
+std::string_view placement_name(Placement placement) noexcept {
+  switch (placement) {
+  case Placement::none:
+    return "none";
+  case Placement::mapped:
+    return "mapped";
+  case Placement::copied:
+    return "copied";
+  case Placement::gathered:
+    return "gathered";
+  case Placement::decoded:
+    return "decoded";
+  case Placement::fetched:
+    return "fetched";
+  }
+  return "none";
+}
+
 Tensor Tensor::zeros(DType dtype, Shape shape) {
   const uint64_t n = shape_nbytes(dtype, shape);
   auto buf = allocate_aligned(n);
@@ -138,7 +156,8 @@ Tensor Tensor::copy_of(const TensorView &view) {
 
 Tensor::Tensor(const TensorView &view, std::shared_ptr<const void> owner, bool mapped,
                bool writable)
-    : view_(view), owner_(std::move(owner)), mapped_(mapped), writable_(writable && !mapped) {
+    : view_(view), owner_(std::move(owner)), mapped_(mapped), writable_(writable && !mapped),
+      placement_(mapped ? Placement::mapped : Placement::copied) {
   const uint64_t align =
       view.block_type() ? view.block_type()->alignment : dtype_alignment(view.dtype());
   if (align > 1 && reinterpret_cast<uintptr_t>(view.data()) % align != 0)
@@ -149,7 +168,7 @@ Tensor::Tensor(const TensorView &view, std::shared_ptr<const void> owner, bool m
 Tensor::Tensor(DType dtype, Shape shape, const void *data, std::shared_ptr<const void> owner,
                bool mapped, bool writable)
     : view_(dtype, std::move(shape), data), owner_(std::move(owner)), mapped_(mapped),
-      writable_(writable && !mapped) {
+      writable_(writable && !mapped), placement_(mapped ? Placement::mapped : Placement::copied) {
   if (reinterpret_cast<uintptr_t>(data) % dtype_alignment(dtype) != 0)
     throw Error(ErrorCode::InvalidArgument,
                 "tensor data is not aligned for " + std::string(dtype_name(dtype)));
