@@ -166,15 +166,14 @@ int32_t out_dtype(ggml::OutType t) {
 
 void check_limits(const File &file, const wio_read_limits &limits) {
   if (limits.max_tensors != 0 && file.tensors.size() > limits.max_tensors)
-    sdk::invalid_file(std::to_string(file.tensors.size()) + " tensors, over the limit of " +
-                      std::to_string(limits.max_tensors));
+    sdk::over_limit("tensor count", file.tensors.size(), limits.max_tensors, "max_tensors");
   for (const TensorInfo &t : file.tensors) {
     if (limits.max_name_bytes != 0 && t.name.size() > limits.max_name_bytes)
-      sdk::invalid_file("tensor name " + sdk::quoted(t.name) + " is over the limit of " +
-                        std::to_string(limits.max_name_bytes) + " bytes");
+      sdk::over_limit("tensor " + sdk::quoted(t.name) + ": name bytes", t.name.size(),
+                      limits.max_name_bytes, "max_name_bytes");
     if (limits.max_ndim != 0 && t.shape.size() > limits.max_ndim)
-      sdk::invalid_file("tensor " + sdk::quoted(t.name) + " has over " +
-                        std::to_string(limits.max_ndim) + " dimensions");
+      sdk::over_limit("tensor " + sdk::quoted(t.name) + ": dimension count", t.shape.size(),
+                      limits.max_ndim, "max_ndim");
   }
 }
 

@@ -209,7 +209,8 @@ private:
       if (!shape.empty() && !comma_after_last)
         fail_here("expected ',' between shape extents");
       if (limits.max_ndim != 0 && shape.size() >= limits.max_ndim)
-        bad("shape has more than " + count_of(limits.max_ndim, "dimension") + " (the limit)");
+        sdk::over_limit("npy header: dimension count", shape.size() + 1, limits.max_ndim,
+                        "max_ndim");
       shape.push_back(parse_int());
       skip_ws();
       comma_after_last = peek() == ',';

@@ -60,8 +60,8 @@ private:
                         ") runs past the end of the member (" + count_of(member_size, "byte") +
                         ")");
     if (limits_.max_header_bytes != 0 && pre.header_size > limits_.max_header_bytes)
-      sdk::invalid_file("the npy header is " + count_of(pre.header_size, "byte") +
-                        ", more than the limit of " + std::to_string(limits_.max_header_bytes));
+      sdk::over_limit("npy header bytes", pre.header_size, limits_.max_header_bytes,
+                      "max_header_bytes");
   }
 
   NpyHeader parse_dict(const uint8_t *dict, uint64_t size, uint8_t major) const {

@@ -25,9 +25,8 @@ ParsedHeader parse_header(std::span<const uint8_t> file, const ParseLimits &limi
   if (limits.max_header_bytes != 0 && limits.max_header_bytes < max_header)
     max_header = limits.max_header_bytes;
   if (h.header_len > max_header)
-    refuse(HeaderError::header_too_large, "the header length is " + std::to_string(h.header_len) +
-                                              " bytes, more than the limit of " +
-                                              std::to_string(max_header) + " bytes");
+    sdk::over_limit(error_message(HeaderError::header_too_large, "header length"), h.header_len,
+                    max_header, "max_header_bytes");
   if (h.header_len > size - 8)
     refuse(HeaderError::header_truncated, "the header length is " + std::to_string(h.header_len) +
                                               " bytes but only " + std::to_string(size - 8) +

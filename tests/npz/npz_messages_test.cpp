@@ -109,8 +109,9 @@ TEST(NpzMessages, CountsAgreeInNumber) {
     load_weights_from_memory(one, o);
     ADD_FAILURE() << "loaded past the limit";
   } catch (const Error &e2) {
-    EXPECT_TRUE(contains(e2.what(), "the archive has 2 members, more than the limit of 1"))
+    EXPECT_TRUE(contains(e2.what(), "member count 2 is over the limit 1 (max_tensors)"))
         << e2.what();
+    EXPECT_EQ(e2.limit(), "max_tensors");
   }
 }
 

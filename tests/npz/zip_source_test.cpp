@@ -117,8 +117,10 @@ TEST(ZipSource, TheDirectoryLimitHoldsBeforeTheDirectoryIsRead) {
     zip::read_zip_directory(windows, limits);
     ADD_FAILURE() << "read a directory over the limit";
   } catch (const sdk::Failure &e) {
-    EXPECT_NE(std::string(e.what()).find("more than the limit of 100"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find(" is over the limit 100 (max_header_bytes)"),
+              std::string::npos)
         << e.what();
+    EXPECT_EQ(e.status(), WIO_ERR_LIMIT);
   }
   // The tail, the end record and the ZIP64 locator's place: no directory.
   EXPECT_LE(windows.reads, 3u);

@@ -367,7 +367,8 @@ TEST(SafetensorsReader, HonoursTheCallersLimits) {
 
   opts = {};
   opts.limits.max_header_bytes = 68183;
-  refused(many, opts, "header too large");
+  refused(many, opts,
+          "header too large: header length 68184 is over the limit 68183 (max_header_bytes)");
   opts.limits.max_header_bytes = 68184;
   EXPECT_NO_THROW((void)load_weights(sttest::reference_path(many), opts));
 

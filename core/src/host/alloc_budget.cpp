@@ -1,5 +1,6 @@
 #include "host/alloc_budget.hpp"
 
+#include "support/limit_text.hpp"
 #include "support/log_internal.hpp"
 
 #include <weightio/tensor.hpp>
@@ -11,8 +12,8 @@ namespace weightio::detail {
 void *AllocBudget::alloc(uint64_t size, uint64_t alignment) noexcept {
   try {
     if (!fits(size)) {
-      log()->warn("'{}': reader asked for {} bytes, over the {}-byte allocation limit", file_, size,
-                  limit_);
+      log()->warn("'{}': the reader asked for {} bytes: {}", file_, size,
+                  over_limit_text("allocated bytes", allocated_ + size, limit_, "max_alloc_bytes"));
       return nullptr;
     }
     if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > 4096)

@@ -272,16 +272,15 @@ void read_local_header(ByteSource &src, const Directory &d, std::string_view raw
 std::vector<ZipEntry> read_zip_directory(ByteSource &src, const ZipLimits &limits) {
   const Directory d = read_end_records(src);
   if (limits.max_directory_bytes != 0 && d.size > limits.max_directory_bytes)
-    sdk::invalid_file("the central directory is " + count_of(d.size, "byte") +
-                      ", more than the limit of " + std::to_string(limits.max_directory_bytes));
+    sdk::over_limit("central directory bytes", d.size, limits.max_directory_bytes,
+                    "max_header_bytes");
   const std::span<const uint8_t> cd = src.read(d.offset, d.size);
   // The members are what the directory holds, whatever the end record
   // counts: Python's zipfile (so numpy.load) never reads the count, and
   // writers that wrap it at 65535 exist. The count is only a hint here.
   const uint64_t count = count_entries(cd, d);
   if (limits.max_entries != 0 && count > limits.max_entries)
-    sdk::invalid_file("the archive has " + count_of(count, "member") + ", more than the limit of " +
-                      std::to_string(limits.max_entries));
+    sdk::over_limit("member count", count, limits.max_entries, "max_tensors");
 
   std::vector<ZipEntry> entries;
   entries.reserve(count);
@@ -308,8 +307,8 @@ std::vector<ZipEntry> read_zip_directory(ByteSource &src, const ZipLimits &limit
 
     e.name = decode_name(raw_name, e.flags);
     if (limits.max_name_bytes != 0 && name_len > limits.max_name_bytes)
-      bad_member(e.name,
-                 "the name is longer than the limit of " + count_of(limits.max_name_bytes, "byte"));
+      sdk::over_limit("member " + sdk::quoted(e.name) + ": name bytes", name_len,
+                      limits.max_name_bytes, "max_name_bytes");
     if (e.name.find('\0') != std::string::npos)
       bad_member(e.name, "the name contains a NUL byte");
     apply_zip64_extra(e.name, {reinterpret_cast<const uint8_t *>(extra.data()), extra.size()},
