@@ -2,6 +2,7 @@
 
 #include "../common/count_text.hpp"
 #include "element_order.hpp"
+#include "npz_error.hpp"
 #include "zip/crc32.hpp"
 #include "zip/deflate.hpp"
 
@@ -167,8 +168,8 @@ void decode_deflated(const MemberTag &tag, const wio_decode_request &r) {
       short_stream(tag.header_bytes + off + got, declared);
   }
   if (!inf.at_end())
-    sdk::invalid_file("inflates to more than its declared size of " + count_of(declared, "byte") +
-                      "; stopped there");
+    refuse(NpzError::inflated_size, "inflates to more than its declared size of " +
+                                        count_of(declared, "byte") + "; stopped there");
   if (crc.value() != tag.crc)
     crc_mismatch(tag.crc, crc.value());
   if (tag.transpose)
@@ -197,13 +198,13 @@ MemberTag unpack_tag(uint64_t bits) {
 }
 
 void crc_mismatch(uint32_t recorded, uint32_t computed) {
-  sdk::invalid_file("CRC-32 mismatch: the archive records " + hex32(recorded) +
-                    ", the data gives " + hex32(computed) + " (corrupt member)");
+  refuse(NpzError::crc_mismatch, "the archive records " + hex32(recorded) + ", the data gives " +
+                                     hex32(computed) + " (corrupt member)");
 }
 
 void short_stream(uint64_t got, uint64_t declared) {
-  sdk::invalid_file("inflates to " + count_of(got, "byte") + ", less than its declared " +
-                    std::to_string(declared));
+  refuse(NpzError::inflated_size, "inflates to " + count_of(got, "byte") +
+                                      ", less than its declared " + std::to_string(declared));
 }
 
 void decode_member(const wio_decode_request &r) {

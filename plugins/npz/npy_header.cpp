@@ -1,6 +1,7 @@
 #include "npy_header.hpp"
 
 #include "../common/count_text.hpp"
+#include "npz_error.hpp"
 
 #include <weightio/byte_io.hpp>
 #include <weightio/plugin_sdk.hpp>
@@ -44,7 +45,7 @@ constexpr std::array<DescrEntry, 15> kDescrs = {{
 }};
 
 [[noreturn]] void bad(const std::string &what) {
-  sdk::invalid_file("npy header: " + what);
+  refuse(NpzError::npy_header, what);
 }
 
 std::string printable(std::string_view s) {

@@ -3,6 +3,7 @@
 #include "member_decode.hpp"
 #include "npy_header.hpp"
 #include "npz.hpp"
+#include "npz_error.hpp"
 #include "zip/crc32.hpp"
 #include "zip/deflate.hpp"
 #include "zip/zip_format.hpp"
@@ -56,9 +57,9 @@ public:
 private:
   void check_header_size(const NpyPreamble &pre, uint64_t member_size) const {
     if (pre.header_size > member_size)
-      sdk::invalid_file("the npy header (" + count_of(pre.header_size, "byte") +
-                        ") runs past the end of the member (" + count_of(member_size, "byte") +
-                        ")");
+      refuse(NpzError::npy_header, "the header (" + count_of(pre.header_size, "byte") +
+                                       ") runs past the end of the member (" +
+                                       count_of(member_size, "byte") + ")");
     if (limits_.max_header_bytes != 0 && pre.header_size > limits_.max_header_bytes)
       sdk::over_limit("npy header bytes", pre.header_size, limits_.max_header_bytes,
                       "max_header_bytes");
@@ -70,9 +71,10 @@ private:
 
   static void check_data_size(const NpyHeader &h, uint64_t held) {
     if (held != h.data_nbytes)
-      sdk::invalid_file("the npy header describes " + count_of(h.data_nbytes, "byte") +
-                        " of data but the member holds " + std::to_string(held) +
-                        (held < h.data_nbytes ? " (short data)" : " (trailing bytes)"));
+      refuse(NpzError::data_size,
+             "the npy header describes " + count_of(h.data_nbytes, "byte") +
+                 " of data but the member holds " + std::to_string(held) +
+                 (held < h.data_nbytes ? " (short data)" : " (trailing bytes)"));
   }
 
   void check_crc(uint32_t computed) const {
@@ -224,8 +226,8 @@ private:
         short_stream(pre.header_size + off + got, usize);
     }
     if (!inf.at_end())
-      sdk::invalid_file("inflates to more than its declared size of " + count_of(usize, "byte") +
-                        "; stopped there");
+      refuse(NpzError::inflated_size, "inflates to more than its declared size of " +
+                                          count_of(usize, "byte") + "; stopped there");
     check_crc(crc.value());
     if (describe_)
       return emit_described(h);
@@ -333,7 +335,7 @@ void read_npz(const wio_read_request &r) {
   for (const zip::ZipEntry &e : entries) {
     try {
       if (e.name.size() < kNpySuffix.size() || !e.name.ends_with(kNpySuffix))
-        sdk::invalid_file("not an .npy file (npz archives hold only .npy members)");
+        refuse(NpzError::not_npy, "npz archives hold only .npy members");
       std::string tensor = e.name.substr(0, e.name.size() - kNpySuffix.size());
       const bool wanted = ctx.wants(tensor);
       if (wanted || ctx.verify_all())

@@ -1,5 +1,7 @@
 #include "deflate.hpp"
 
+#include "zip_error.hpp"
+
 #include <weightio/byte_io.hpp>
 #include <weightio/plugin_sdk.hpp>
 
@@ -87,14 +89,13 @@ uint64_t Inflater::read(void *out, uint64_t size) {
     if (r == Z_STREAM_END) {
       ended_ = true;
     } else if (r == Z_BUF_ERROR && zs_->avail_in == 0 && in_left_ == 0) {
-      sdk::invalid_file("deflate data is truncated (the stream does not end within the "
-                        "member's compressed size)");
+      refuse(ZipError::truncated_deflate, {},
+             "the stream does not end within the member's compressed size");
     } else if (r == Z_MEM_ERROR) {
       throw std::bad_alloc();
     } else if (r != Z_OK && r != Z_BUF_ERROR) {
-      sdk::invalid_file(std::string("corrupt deflate data (") +
-                        (zs_->msg ? std::string(zs_->msg) : "zlib error " + std::to_string(r)) +
-                        ")");
+      refuse(ZipError::corrupt_deflate, {},
+             zs_->msg ? std::string(zs_->msg) : "zlib error " + std::to_string(r));
     }
   }
   return done;

@@ -2,6 +2,7 @@
 
 #include "../count_text.hpp"
 #include "cp437.hpp"
+#include "zip_error.hpp"
 #include "zip_format.hpp"
 
 #include <weightio/byte_io.hpp>
@@ -23,11 +24,11 @@ struct Directory {
 };
 
 [[noreturn]] void not_zip(const std::string &why) {
-  sdk::invalid_file("not a valid zip archive: " + why);
+  refuse(ZipError::not_an_archive, {}, why);
 }
 
 [[noreturn]] void bad_member(const std::string &name, const std::string &why) {
-  sdk::invalid_file("member " + sdk::quoted(name) + ": " + why);
+  refuse(ZipError::bad_member, name, why);
 }
 
 std::string bytes_at(uint64_t size, uint64_t offset) {
