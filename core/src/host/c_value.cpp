@@ -2,6 +2,7 @@
 
 #include "support/limit_text.hpp"
 
+#include <weightio/plugin_values.hpp>
 #include <weightio/quoted.hpp>
 
 #include <weightio/registry.hpp>
@@ -14,26 +15,9 @@ namespace weightio::detail {
 
 namespace {
 
+// The width of a number, as the SDK gives plugins (numbers only reach it).
 uint64_t width_of(int32_t t) {
-  switch (t) {
-  case WIO_VALUE_BOOL:
-  case WIO_VALUE_U8:
-  case WIO_VALUE_I8:
-    return 1;
-  case WIO_VALUE_U16:
-  case WIO_VALUE_I16:
-    return 2;
-  case WIO_VALUE_U32:
-  case WIO_VALUE_I32:
-  case WIO_VALUE_F32:
-    return 4;
-  case WIO_VALUE_U64:
-  case WIO_VALUE_I64:
-  case WIO_VALUE_F64:
-    return 8;
-  default:
-    return 0;
-  }
+  return sdk::value_item_bytes(t);
 }
 
 // A scalar from its raw bits (zero-extended for unsigned, sign-extended for
