@@ -3,6 +3,8 @@
 // The reader puts "member '<name>': " before it.
 #pragma once
 
+#include "../common/error_kind.hpp"
+
 #include <weightio/plugin_sdk.hpp>
 
 #include <cstdint>
@@ -36,10 +38,7 @@ constexpr std::string_view phrase(NpzError kind) {
 }
 
 inline std::string error_message(NpzError kind, std::string_view detail) {
-  std::string out(phrase(kind));
-  if (!detail.empty())
-    out.append(": ").append(detail);
-  return out;
+  return common::kind_message(kind, detail);
 }
 
 // Throws sdk::Failure(WIO_ERR_INVALID_FILE) with error_message().

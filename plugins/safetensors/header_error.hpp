@@ -4,6 +4,8 @@
 // docs/safetensors.md maps back to the official kind.
 #pragma once
 
+#include "../common/error_kind.hpp"
+
 #include <weightio/plugin_sdk.hpp>
 
 #include <cstdint>
@@ -53,10 +55,7 @@ constexpr std::string_view phrase(HeaderError kind) {
 
 // "<phrase>: <detail>", or the phrase alone.
 inline std::string error_message(HeaderError kind, std::string_view detail) {
-  std::string out(phrase(kind));
-  if (!detail.empty())
-    out.append(": ").append(detail);
-  return out;
+  return common::kind_message(kind, detail);
 }
 
 // Throws sdk::Failure(WIO_ERR_INVALID_FILE) with error_message(kind, detail).

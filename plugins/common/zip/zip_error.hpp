@@ -4,6 +4,8 @@
 // archive's fault reads the same whatever format holds it.
 #pragma once
 
+#include "../error_kind.hpp"
+
 #include <weightio/plugin_sdk.hpp>
 
 #include <cstdint>
@@ -36,12 +38,7 @@ constexpr std::string_view phrase(ZipError kind) {
 // "<phrase>: <detail>", with the member's quoted name after the phrase when
 // there is one: "bad member 'a.npy': it is encrypted".
 inline std::string error_message(ZipError kind, std::string_view member, std::string_view detail) {
-  std::string out(phrase(kind));
-  if (!member.empty())
-    out.append(" ").append(sdk::quoted(member));
-  if (!detail.empty())
-    out.append(": ").append(detail);
-  return out;
+  return common::kind_message(kind, detail, member);
 }
 
 // Throws sdk::Failure(WIO_ERR_INVALID_FILE) with error_message().
