@@ -356,8 +356,25 @@ typedef enum wio_storage {
    * its own threads: it calls `decode` with dest NULL and dest_size 0
    * (first_unit 0, unit_count 1; `decode_tag` as emitted) and fails the
    * load with decode's error. A check may read anywhere in the input. */
-  WIO_STORAGE_CHECKED = 4
+  WIO_STORAGE_CHECKED = 4,
+  /* Added in ABI 3: elements of a declared storage (storage_id,
+   * storage_offset, storage_size), gathered by the host on its threads:
+   * element i (a multi-index over `shape`) is the storage's element
+   * element_offset + sum(i_k * strides[k]). Sizes, strides and offsets count
+   * elements of `dtype`, which must have whole-byte elements (not F4/F6,
+   * not WIO_DTYPE_BLOCK). A tensor with elements needs element_offset +
+   * sum((shape_k - 1) * strides_k) < storage_size / element size, an empty
+   * one element_offset <= that count; the host refuses others. `offset` is
+   * unused (0) and `nbytes` is the gathered, C-contiguous size. */
+  WIO_STORAGE_STRIDED = 5
 } wio_storage;
+
+/* wio_tensor_out.tensor_flags (added in ABI 3). */
+/* The source elements are in the other byte order (a big-endian file): the
+ * host swaps each element (each half of a complex one) as it places the
+ * tensor, so MAPPED bytes are then copied, never viewed. MAPPED and
+ * STRIDED tensors only. */
+#define WIO_TENSOR_BYTE_SWAP (1u << 0)
 
 /* One tensor a reader found: C-contiguous, little-endian. Borrowed for the
  * duration of the emit_tensor call (the host copies name and shape). */
@@ -399,6 +416,22 @@ typedef struct wio_tensor_out {
    * without split checks ignores it, so a reader may always set it. */
   uint32_t split_check;
   uint32_t reserved2; /* 0 */
+  /* Added in ABI 3: the storage the tensor's bytes belong to, declared with
+   * the tensor. storage_id 0 = none. Tensors that give one id share one
+   * storage (tied weights, views of one buffer): every tensor giving an id
+   * gives the same byte range, which lies inside the input, and a MAPPED
+   * tensor's bytes lie inside its storage's range. The host reports the id
+   * (`inspect --json`'s "storage") and gathers STRIDED tensors from it. A
+   * WIO_STORAGE_NONE tensor (describe-only) may declare its storage too. */
+  uint64_t storage_id;
+  uint64_t storage_offset; /* the storage's first byte in the input */
+  uint64_t storage_size;   /* its bytes */
+  /* WIO_STORAGE_STRIDED: ndim strides in elements (each >= 0) and the first
+   * element; borrowed for the emit_tensor call. */
+  const int64_t *strides;
+  uint64_t element_offset;
+  uint32_t tensor_flags; /* WIO_TENSOR_* */
+  uint32_t reserved4;    /* 0 */
 } wio_tensor_out;
 
 /* Limits the host asks a reader to enforce (0 = no limit). */
@@ -619,6 +652,13 @@ typedef struct wio_format {
    * it dequantizes nothing: the host refuses such a load, naming the
    * format, before read runs. */
   uint64_t dequantize_dtypes;
+  /* NULL-terminated list of extensions, among `extensions`, that other
+   * formats' files carry too ("bin"): the content decides. For a file with
+   * such an extension the host asks every readable format's probe first and
+   * reads it with the one that answers YES; only when none does, with the
+   * format that claims the extension. Saving to it writes this format. NULL
+   * = none. */
+  const char *const *shared_extensions;
 } wio_format;
 
 /* ---------------------------------------------------------------- plugin */

@@ -377,6 +377,37 @@ inline wio_tensor_out buffer_tensor(int32_t dtype, std::string_view name, const 
   return t;
 }
 
+// ABI 3: declares the storage `t`'s bytes belong to: an id of the format's
+// own (not 0; tensors giving one id share one storage) and the storage's
+// byte range in the input. Returns `t`.
+inline wio_tensor_out &in_storage(wio_tensor_out &t, uint64_t id, uint64_t offset,
+                                  uint64_t size) {
+  t.storage_id = id;
+  t.storage_offset = offset;
+  t.storage_size = size;
+  return t;
+}
+
+// ABI 3: a tensor the host gathers from a storage (WIO_STORAGE_STRIDED):
+// `shape` and `strides` (ndim each, in elements) and `element_offset` say
+// where its elements lie; `nbytes` is the gathered size. Declare the
+// storage with in_storage. Pointers are borrowed for the emit call.
+inline wio_tensor_out strided_tensor(int32_t dtype, std::string_view name, const int64_t *shape,
+                                     const int64_t *strides, uint32_t ndim,
+                                     uint64_t element_offset, uint64_t nbytes) {
+  wio_tensor_out t{};
+  t.struct_size = sizeof(wio_tensor_out);
+  t.dtype = dtype;
+  t.name = make_str(name);
+  t.ndim = ndim;
+  t.shape = shape;
+  t.storage = WIO_STORAGE_STRIDED;
+  t.strides = strides;
+  t.element_offset = element_offset;
+  t.nbytes = nbytes;
+  return t;
+}
+
 } // namespace weightio::sdk
 
 // Defines the exported entry returning `descriptor` (a static wio_plugin).
