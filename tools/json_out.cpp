@@ -65,6 +65,10 @@ void write_tensor_fields(std::ostream &out, std::string_view name, const weighti
     sep = ",";
   }
   out << "],\"nbytes\":" << t.nbytes();
+  // Only formats with storages (PyTorch) declare one: tensors that share
+  // it (tied weights, views) show the same number.
+  if (t.storage() != 0)
+    out << ",\"storage\":" << t.storage();
 }
 
 JsonObjectStream::JsonObjectStream(std::ostream &out) : out_(out) {

@@ -12,6 +12,11 @@ constexpr const char *kExtensions[] = {"pt", "pth", "bin", nullptr};
 // host reads such a file with whichever format's probe says YES, and with
 // this one only when none does.
 constexpr const char *kShared[] = {"bin", nullptr};
+// A folder load counts transformers' names only, so training_args.bin,
+// optimizer.pt and rng_state.pth beside a model are not taken for it, and
+// prefers another format's checkpoint in the same folder (safetensors, as
+// transformers does).
+constexpr const char *kFolderNames[] = {"pytorch_model*.bin", nullptr};
 
 // Every dtype torch 1.13 has a typed storage for.
 constexpr uint64_t kWriteDTypes =
@@ -38,6 +43,7 @@ const wio_format kFormat = [] {
   f.description = "PyTorch checkpoints (torch.save: zip and legacy formats), read without pickle";
   f.extensions = kExtensions;
   f.shared_extensions = kShared;
+  f.folder_names = kFolderNames;
   f.caps = WIO_CAP_READ | WIO_CAP_WRITE;
   f.write_dtypes = kWriteDTypes;
   f.probe = probe;

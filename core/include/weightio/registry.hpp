@@ -74,6 +74,14 @@ struct FormatInfo {
   // The dtypes its reader can turn its block types into
   // (LoadOptions::dequantize); empty = it dequantizes nothing.
   std::vector<DType> dequantize_dtypes;
+  // Extensions (among `extensions`) other formats' files carry too: a file
+  // with one is read by whichever format's probe says YES, by this one
+  // only when none does; saving to one writes this format.
+  std::vector<std::string> shared_extensions;
+  // File-name patterns a folder load counts as its weights files (empty =
+  // every file with one of its extensions); a format with such patterns
+  // yields to the others in a folder.
+  std::vector<std::string> folder_names;
 };
 
 struct PluginInfo {

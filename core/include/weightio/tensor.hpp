@@ -93,9 +93,9 @@ enum class Placement : uint8_t {
   // says copied too.
   copied,
   // Elements from several places of the input put together in C order by
-  // the host (a strided tensor). No format this version reads describes
-  // strided tensors, so nothing is gathered yet; a format's own reordering
-  // (an npz member in Fortran order) is `decoded`.
+  // the host: a strided view of a storage (a PyTorch checkpoint's
+  // transposed, narrowed or expanded tensor). A format's own reordering (an
+  // npz member in Fortran order) is `decoded`.
   gathered,
   // Made by the format's code from what the file stores: inflated (a
   // compressed npz member), dequantized (a GGUF block type loaded with
@@ -155,6 +155,11 @@ public:
   // How the bytes reached memory (see Placement): set by the load that made
   // the tensor; `mapped` or `copied` as the constructor's `mapped` says.
   Placement placement() const noexcept { return placement_; }
+  // The storage the file says the bytes belong to, a number the format
+  // chose (tensors of one file that share a storage, such as a PyTorch
+  // checkpoint's tied weights and views, have the same), or 0 when the
+  // format declares none. Added in 0.3.
+  uint64_t storage() const noexcept { return storage_; }
   const TensorView &view() const noexcept { return view_; }
   operator const TensorView &() const noexcept { return view_; }
 
@@ -165,6 +170,7 @@ private:
   bool mapped_ = false;
   bool writable_ = true;
   Placement placement_ = Placement::none;
+  uint64_t storage_ = 0;
 };
 
 // Uninitialised storage aligned to `alignment` (a power of two; at least

@@ -16,10 +16,16 @@ namespace fs = std::filesystem;
 Weights read_input(const InputBytes &in, const fs::path &path, const LoadOptions &o,
                    const MutableParams *into) {
   const std::string file = path.string();
-  ResolvedFormat fmt = resolve_format(path, o.format, Need::Read, /*allow_unknown=*/true);
+  const size_t head = static_cast<size_t>(std::min<uint64_t>(in.size, WIO_PROBE_MAX_BYTES));
+  // A shared extension (".bin") names no format: the content does, and the
+  // format claiming the extension reads only what no probe recognises.
+  ResolvedFormat fmt;
+  if (o.format.empty() && content_decides(path))
+    fmt = probe_format(in.data, head, file);
+  if (fmt.format == nullptr)
+    fmt = resolve_format(path, o.format, Need::Read, /*allow_unknown=*/true);
   if (fmt.format == nullptr) {
-    fmt = probe_format(in.data,
-                       static_cast<size_t>(std::min<uint64_t>(in.size, WIO_PROBE_MAX_BYTES)), file);
+    fmt = probe_format(in.data, head, file);
     if (fmt.format == nullptr)
       throw PluginError(ErrorCode::UnknownFormat,
                         "cannot load '" + file +
@@ -27,7 +33,6 @@ Weights read_input(const InputBytes &in, const fs::path &path, const LoadOptions
                             known_extensions(path),
                         file);
   }
-  const size_t head = static_cast<size_t>(std::min<uint64_t>(in.size, WIO_PROBE_MAX_BYTES));
   try {
     return call_read(in, o, fmt, file, into);
   } catch (const FormatError &e) {

@@ -14,6 +14,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <fnmatch.h>
 #include <optional>
 
 namespace weightio::detail {
@@ -37,24 +38,65 @@ std::string quoted_list(const std::vector<std::string> &names) {
 
 namespace {
 
-// The extensions ("npz", "safetensors") of formats that can be read.
-std::vector<std::string> readable_extensions() {
-  std::vector<std::string> out;
+// How a readable format counts a folder's files: by its extensions, or
+// (wio_format.folder_names) only files matching its patterns, in which case
+// it yields to the other formats.
+struct FolderRule {
+  std::vector<std::string> extensions;
+  std::vector<std::string> names;
+};
+
+std::vector<FolderRule> folder_rules() {
+  std::vector<FolderRule> out;
   for (const auto &p : loaded_plugins())
     for (const auto &f : p.formats)
       if (f.can_read)
-        out.insert(out.end(), f.extensions.begin(), f.extensions.end());
+        out.push_back({f.extensions, f.folder_names});
   return out;
 }
 
-bool is_weights_name(const std::string &name, const std::vector<std::string> &extensions) {
-  std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
+std::string lowered(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool has_extension(const std::string &lower, const std::vector<std::string> &extensions) {
   for (const auto &e : extensions)
     if (ends_with(lower, "." + e) && lower.size() > e.size() + 1)
       return true;
   return false;
+}
+
+// What a file of the folder is to a load: not a weights file, one, or one
+// of a format that yields to the others.
+enum class Candidate { none, weights, yielding };
+
+Candidate weights_candidate(const std::string &name, const std::vector<FolderRule> &rules) {
+  const std::string lower = lowered(name);
+  Candidate c = Candidate::none;
+  for (const auto &r : rules) {
+    if (r.names.empty() && has_extension(lower, r.extensions))
+      return Candidate::weights;
+    for (const auto &pattern : r.names)
+      if (::fnmatch(pattern.c_str(), lower.c_str(), 0) == 0)
+        c = Candidate::yielding;
+  }
+  return c;
+}
+
+// An index `<stem>.<ext>.index.json` yields when every format reading
+// `.<ext>` yields (pytorch_model.bin.index.json).
+Candidate index_candidate(const std::string &name, const std::vector<FolderRule> &rules) {
+  const std::string weights = lowered(name.substr(0, name.size() - 11)); // less ".index.json"
+  bool any = false;
+  for (const auto &r : rules)
+    if (has_extension(weights, r.extensions)) {
+      if (r.names.empty())
+        return Candidate::weights;
+      any = true;
+    }
+  return any ? Candidate::yielding : Candidate::weights;
 }
 
 } // namespace
@@ -100,9 +142,9 @@ std::optional<std::string> one_self_described_set(const fs::path &dir,
 // A folder's checkpoint: its one index (counting one an interrupted save is
 // about to create), else its one weights file, else its one self-described
 // shard set.
-fs::path resolve_folder(const fs::path &dir) {
-  std::vector<std::string> indexes, weights, pending_sets;
-  const auto extensions = readable_extensions();
+FolderCheckpoint resolve_folder(const fs::path &dir) {
+  std::vector<std::string> indexes, weights, pending_sets, yielding_indexes, yielding;
+  const auto rules = folder_rules();
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
   if (ec)
@@ -125,26 +167,44 @@ fs::path resolve_folder(const fs::path &dir) {
     if (!e.is_regular_file(ec))
       continue;
     if (ends_with(name, ".index.json"))
-      indexes.push_back(name);
-    else if (is_weights_name(name, extensions))
-      weights.push_back(name);
+      (index_candidate(name, rules) == Candidate::weights ? indexes : yielding_indexes)
+          .push_back(name);
+    else if (const Candidate c = weights_candidate(name, rules); c != Candidate::none)
+      (c == Candidate::weights ? weights : yielding).push_back(name);
+  }
+  // A format that yields (PyTorch's pytorch_model*.bin) is read only where
+  // no other checkpoint is: transformers prefers safetensors the same way.
+  FolderCheckpoint out;
+  if (indexes.empty() && weights.empty() && pending_sets.empty()) {
+    indexes = std::move(yielding_indexes);
+    weights = std::move(yielding);
+  } else {
+    yielding.insert(yielding.end(), yielding_indexes.begin(), yielding_indexes.end());
+    std::sort(yielding.begin(), yielding.end());
+    if (!yielding.empty())
+      out.warnings.push_back("the folder also holds " + quoted_list(yielding) +
+                             ", left unread: another checkpoint beside them is preferred");
   }
   std::sort(indexes.begin(), indexes.end());
   indexes.erase(std::unique(indexes.begin(), indexes.end()), indexes.end());
   std::sort(weights.begin(), weights.end());
+  auto found = [&](const std::string &name) {
+    out.path = dir / name;
+    return out;
+  };
   if (indexes.size() == 1)
-    return dir / indexes[0];
+    return found(indexes[0]);
   if (indexes.size() > 1)
     throw_os_error("load", dir,
                    "the folder holds several checkpoint indexes (" + quoted_list(indexes) +
                        "); name the one to load");
   if (pending_sets.size() == 1)
-    return dir / pending_sets[0]; // a complete new set, about to replace the files seen
+    return found(pending_sets[0]); // a complete new set, about to replace the files seen
   if (weights.size() == 1)
-    return dir / weights[0];
+    return found(weights[0]);
   if (weights.size() > 1)
     if (auto first = one_self_described_set(dir, weights))
-      return dir / *first;
+      return found(*first);
   if (weights.empty())
     throw_os_error("load", dir, "the folder holds no *.index.json and no weights file", ENOENT);
   throw_os_error("load", dir,

@@ -9,11 +9,18 @@
 
 namespace weightio::detail {
 
+struct FolderCheckpoint {
+  std::filesystem::path path;
+  std::vector<std::string> warnings; // files a load leaves unread, for the caller
+};
+
 // A folder's checkpoint: its one index (counting one an interrupted save is
 // about to create), else its one weights file, else its one self-described
-// shard set (its first shard). Throws IoError naming `dir` when it holds
-// none, or several and no way to choose.
-std::filesystem::path resolve_folder(const std::filesystem::path &dir);
+// shard set (its first shard). Files of a format that declares folder
+// names count only when they match them, and only where no other format's
+// checkpoint is (a warning names them otherwise). Throws IoError naming
+// `dir` when it holds none, or several and no way to choose.
+FolderCheckpoint resolve_folder(const std::filesystem::path &dir);
 
 // Whether the format that reads `path` (or `format`) keeps its sets' layout
 // in the shards' split keys, with no index. False when no format reads it

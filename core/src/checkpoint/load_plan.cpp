@@ -26,10 +26,15 @@ namespace {
 std::optional<ResolvedCheckpoint> resolve(fs::path path, const LoadOptions &o) {
   struct stat st {};
   const bool folder = ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-  if (folder)
-    path = resolve_folder(path);
+  std::vector<std::string> folder_warnings;
+  if (folder) {
+    FolderCheckpoint found = resolve_folder(path);
+    path = std::move(found.path);
+    folder_warnings = std::move(found.warnings);
+  }
   ResolvedCheckpoint r;
   r.shown = path;
+  r.warnings = std::move(folder_warnings);
   if (auto n = CheckpointName::from_index_path(path)) {
     r.name = *n;
     r.sharded = true;

@@ -30,6 +30,7 @@ struct ResolvedCheckpoint {
   bool self_described = false;
   std::string first;
   std::optional<CommitRecord> record; // of an interrupted save of the stem
+  std::vector<std::string> warnings;  // what the folder left unread
   // The path to open for a file of the checkpoint (a staged file while an
   // interrupted commit has not renamed it yet).
   std::filesystem::path current(const std::string &final_name) const {

@@ -164,11 +164,19 @@ Weights load_set(const LoadPlan &plan, const LoadOptions &o, const MutableParams
 } // namespace
 
 Weights run_load(const LoadPlan &plan, const LoadOptions &o, const MutableParams *into) {
-  if (plan.resolved.sharded)
-    return load_set(plan, o, into);
-  LoadOptions so = o;
-  so.only = plan.files.front().only;
-  return read_file(plan.files.front().path, so, into);
+  Weights out;
+  if (plan.resolved.sharded) {
+    out = load_set(plan, o, into);
+  } else {
+    LoadOptions so = o;
+    so.only = plan.files.front().only;
+    out = read_file(plan.files.front().path, so, into);
+  }
+  for (const auto &w : plan.resolved.warnings)
+    log()->warn("'{}': {}", plan.where.path.string(), w);
+  out.warnings.insert(out.warnings.begin(), plan.resolved.warnings.begin(),
+                      plan.resolved.warnings.end());
+  return out;
 }
 
 } // namespace weightio::detail

@@ -28,10 +28,13 @@ struct Part {
   uint64_t first_unit, unit_count;
 };
 
-// Copies and reads split at any byte; the format's work at its units.
+// Copies and reads split at any byte (at a number, when swapping), gathers
+// at rows of the innermost dimension; the format's work at its units.
 uint64_t unit_of(const DecodeJob &d) {
   if (d.kind == JobKind::Copy || d.kind == JobKind::Pread)
-    return 1;
+    return d.swap != 0 ? d.swap : 1;
+  if (d.kind == JobKind::Gather)
+    return d.shape.empty() ? 0 : static_cast<uint64_t>(d.shape.back()) * d.element_bytes;
   return d.kind == JobKind::Check && !d.split_check ? 0 : d.unit_bytes;
 }
 
@@ -124,22 +127,73 @@ int32_t call_decode(const DecodeJob &d, const Part *p, wio_check_part *check,
   return st;
 }
 
+// Reverses each `width`-byte number of [p, p + n).
+void swap_bytes(uint8_t *p, uint64_t n, uint32_t width) {
+  for (uint64_t i = 0; i + width <= n; i += width)
+    std::reverse(p + i, p + i + width);
+}
+
+// Rows [first, first + count) of a Gather job (a row: the innermost
+// dimension's elements; a 0-d tensor is one row of one element).
+void gather_rows(const DecodeJob &d, uint64_t first, uint64_t count) {
+  const size_t nd = d.shape.size();
+  const uint64_t es = d.element_bytes;
+  const uint64_t inner = nd == 0 ? 1 : static_cast<uint64_t>(d.shape.back());
+  const int64_t inner_stride = nd == 0 ? 0 : d.strides.back();
+  // The outer index of the first row, and its element in the storage.
+  std::vector<int64_t> index(nd == 0 ? 0 : nd - 1, 0);
+  uint64_t at = d.element_offset;
+  for (uint64_t r = first, k = index.size(); k-- > 0;) {
+    const auto extent = static_cast<uint64_t>(d.shape[k]);
+    index[k] = static_cast<int64_t>(r % extent);
+    r /= extent;
+    at += static_cast<uint64_t>(index[k]) * static_cast<uint64_t>(d.strides[k]);
+  }
+  auto *out = static_cast<uint8_t *>(d.dest) + first * inner * es;
+  for (uint64_t row = 0; row < count; ++row) {
+    if (inner_stride == 1) {
+      std::memcpy(out, d.src + at * es, inner * es);
+      out += inner * es;
+    } else {
+      for (uint64_t j = 0; j < inner; ++j, out += es)
+        std::memcpy(out, d.src + (at + j * static_cast<uint64_t>(inner_stride)) * es, es);
+    }
+    // The next row: the odometer over the outer dimensions.
+    for (size_t k = index.size(); k-- > 0;) {
+      at += static_cast<uint64_t>(d.strides[k]);
+      if (++index[k] < d.shape[k])
+        break;
+      at -= static_cast<uint64_t>(d.shape[k]) * static_cast<uint64_t>(d.strides[k]);
+      index[k] = 0;
+    }
+  }
+}
+
 // Runs one part; returns its status and writes a message into `error`.
 int32_t run_part(const DecodeJob &d, const Part &p, wio_check_part *check, const DecodeInput &in,
                  char *error, size_t error_size) {
   const uint64_t unit = unit_of(d);
   const uint64_t at = unit == 0 ? 0 : p.first_unit * unit;
   const uint64_t bytes = unit == 0 ? d.nbytes : p.unit_count * unit;
-  if (d.kind == JobKind::Copy) {
-    if (bytes != 0)
-      std::memcpy(static_cast<uint8_t *>(d.dest) + at, d.src + at, bytes);
+  uint8_t *const dest = static_cast<uint8_t *>(d.dest) + at;
+  if (d.kind == JobKind::Copy || d.kind == JobKind::Gather) {
+    if (bytes == 0) // an empty tensor: no row to gather, and maybe an extent 0
+      return WIO_OK;
+    if (d.kind == JobKind::Gather)
+      gather_rows(d, unit == 0 ? 0 : p.first_unit, unit == 0 ? 1 : p.unit_count);
+    else
+      std::memcpy(dest, d.src + at, bytes);
+    if (d.swap != 0)
+      swap_bytes(dest, bytes, d.swap);
     return WIO_OK;
   }
   if (d.kind == JobKind::Pread) {
-    const std::string e =
-        pread_all(d.fd, static_cast<uint8_t *>(d.dest) + at, bytes, d.offset + at);
-    if (e.empty())
+    const std::string e = pread_all(d.fd, dest, bytes, d.offset + at);
+    if (e.empty()) {
+      if (d.swap != 0)
+        swap_bytes(dest, bytes, d.swap);
       return WIO_OK;
+    }
     std::snprintf(error, error_size, "%s", e.c_str());
     return WIO_ERR_IO;
   }

@@ -1,8 +1,8 @@
 // The load's deferred work, run on the host's threads: decodes and checks a
 // reader defers to the host (WIO_STORAGE_DECODE, WIO_STORAGE_CHECKED), and
-// the host's own copies and ranged reads into the buffers the tensors will
-// own (or the caller's, for load_weights_into). Large tensors are split into
-// parts so that one big tensor still uses every thread.
+// the host's own copies, ranged reads and gathers of strided tensors into the
+// buffers the tensors will own (or the caller's, for load_weights_into). Large tensors are split
+// into parts so that one big tensor still uses every thread.
 #pragma once
 
 #include <weightio/plugin_abi.h>
@@ -19,6 +19,7 @@ enum class JobKind {
   Check,  // the format's decode with dest NULL (a WIO_STORAGE_CHECKED tensor)
   Copy,   // memcpy of nbytes from src into dest
   Pread,  // pread of nbytes at offset of fd into dest
+  Gather, // elements of a storage at src, by strides, into dest in C order
 };
 
 struct DecodeJob {
@@ -35,6 +36,14 @@ struct DecodeJob {
   void *dest = nullptr;
   const uint8_t *src = nullptr; // Copy
   int fd = -1;                  // Pread
+  // Gather: src is the storage's first byte; element i of the tensor is
+  // its element element_offset + sum(i_k * strides[k]).
+  std::vector<int64_t> strides;
+  uint64_t element_offset = 0;
+  uint32_t element_bytes = 0;
+  // Copy, Pread, Gather: swap the bytes of each `swap`-byte number placed
+  // (a big-endian source); 0 = none.
+  uint32_t swap = 0;
   // The tensor the job is part of (an index the caller chose): when every
   // part of every job of a tensor succeeded, on_ready(tensor) runs.
   size_t tensor = SIZE_MAX;

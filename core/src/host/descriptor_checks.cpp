@@ -97,6 +97,10 @@ void DescriptorChecks::storage_known(const wio_tensor_out *t, const std::string 
     if (WIO_HAS_FIELD(t, wio_tensor_out, source_unit_bytes) && deferring())
       return;
     break;
+  case WIO_STORAGE_STRIDED:
+    if (WIO_HAS_FIELD(t, wio_tensor_out, reserved4))
+      return;
+    break;
   default:
     break;
   }

@@ -46,7 +46,8 @@ public:
   CheckedTensor described(const wio_tensor_out *t, size_t kept) const;
 
   // Its storage kind is one this descriptor may name: DECODE and CHECKED
-  // only in an ABI-2 descriptor, to this host (which defers).
+  // only in an ABI-2 descriptor, to this host (which defers); STRIDED only
+  // in an ABI-3 one.
   void storage_known(const wio_tensor_out *t, const std::string &name) const;
 
   // MAPPED and CHECKED: its nbytes at `offset` lie in the input.

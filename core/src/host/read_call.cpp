@@ -6,8 +6,10 @@
 #include "host/descriptor_checks.hpp"
 #include "host/plugin_status.hpp"
 #include "host/ready_notifier.hpp"
+#include "host/storage_checks.hpp"
 #include "host/tensor_placement.hpp"
 #include "host/warning_list.hpp"
+#include "model/tensor_internals.hpp"
 #include "registry/format_options.hpp"
 
 #include <weightio/error.hpp>
@@ -171,12 +173,18 @@ private:
   void emit(const wio_tensor_out *t) {
     emitted_any_ = true;
     const CheckedTensor c = checks_.described(t, out_.size());
+    checks_.storage_known(t, c.name);
+    const uint64_t storage = storages_.declared(t, c.name, in_.size);
+    const uint32_t swap = storages_.swap_width(t, c);
+    if (Tensor *kept = placed(t, c, swap))
+      TensorInternals::set_storage(*kept, storage);
+  }
+
+  // The tensor, placed as its storage kind says; null when not wanted.
+  Tensor *placed(const wio_tensor_out *t, const CheckedTensor &c, uint32_t swap) {
     const std::string &name = c.name;
-    if (o_.describe_only) {
-      describe(t, c, c.view(in_.data));
-      return;
-    }
-    checks_.storage_known(t, name);
+    if (o_.describe_only)
+      return describe(t, c, c.view(in_.data));
     switch (t->storage) {
     case WIO_STORAGE_NONE:
       checks_.fail("returned tensor " + sdk::quoted(name) +
@@ -184,39 +192,41 @@ private:
                    name);
     case WIO_STORAGE_DECODE:
       checks_.decodable(t, name);
-      if (wanted(name))
-        out_.emplace(name, placement_.decoded(t, c));
-      return;
+      return wanted(name) ? keep(name, placement_.decoded(t, c)) : nullptr;
     case WIO_STORAGE_MAPPED:
     case WIO_STORAGE_CHECKED: {
       const bool checked = t->storage == WIO_STORAGE_CHECKED;
       if (checked)
         checks_.checkable(t, name);
       checks_.inside_input(t, name);
-      if (wanted(name))
-        out_.emplace(name, placement_.from_input(t, c, checked));
-      return;
+      return wanted(name) ? keep(name, placement_.from_input(t, c, checked, swap)) : nullptr;
+    }
+    case WIO_STORAGE_STRIDED: {
+      const StridedSource source = storages_.strided(t, c);
+      return wanted(name) ? keep(name, placement_.gathered(t, c, source, swap)) : nullptr;
     }
     default: { // WIO_STORAGE_BUFFER
       auto buffer = checks_.taken_buffer(t, name, budget_, t->nbytes);
-      if (wanted(name))
-        out_.emplace(name, placement_.from_buffer(t, c, std::move(buffer)));
-      return;
+      return wanted(name) ? keep(name, placement_.from_buffer(t, c, std::move(buffer))) : nullptr;
     }
     }
+  }
+
+  Tensor *keep(const std::string &name, Tensor tensor) {
+    return &out_.emplace(name, std::move(tensor));
   }
 
   // describe_only: the tensor's description, whatever storage the reader
   // chose (a reader that ignores WIO_READ_DESCRIBE did its usual work,
   // whose bytes are dropped).
-  void describe(const wio_tensor_out *t, const CheckedTensor &c, const TensorView &view) {
-    checks_.storage_known(t, c.name);
+  Tensor *describe(const wio_tensor_out *t, const CheckedTensor &c, const TensorView &view) {
     if (t->storage == WIO_STORAGE_MAPPED)
       checks_.inside_input(t, c.name);
     if (t->storage == WIO_STORAGE_BUFFER)
       checks_.taken_buffer(t, c.name, budget_, 0);
-    if (wanted(c.name))
-      out_.emplace(c.name, placement_.described(c, view));
+    if (t->storage == WIO_STORAGE_STRIDED)
+      storages_.strided(t, c);
+    return wanted(c.name) ? keep(c.name, placement_.described(c, view)) : nullptr;
   }
 
   bool wanted(const std::string &name) {
@@ -277,6 +287,7 @@ private:
   OptionList option_text_;
   std::vector<wio_kv> options_;
   DescriptorChecks checks_;
+  StorageTable storages_{checks_};
   AllocBudget budget_;
   ReadyNotifier ready_;
   TensorPlacement placement_;

@@ -93,22 +93,27 @@ Tensor TensorPlacement::mapped(const TensorView &at_input) {
 
 // A view when the input is mapped, aligned and no copy is asked for, else a
 // copy (or a ranged read) into a buffer of its own or the caller's.
-Tensor TensorPlacement::from_input(const wio_tensor_out *t, const CheckedTensor &c, bool checked) {
+Tensor TensorPlacement::from_input(const wio_tensor_out *t, const CheckedTensor &c, bool checked,
+                                   uint32_t swap) {
   const uint8_t *p = in_.data + t->offset;
   const TensorView at_input = c.view(p);
   void *target = destination(t, c);
   const uint64_t align = c.block ? c.block->alignment : dtype_alignment(c.dtype);
   Tensor tensor;
   bool copy = true;
-  if (target == nullptr && !in_.read_ranges && reinterpret_cast<uintptr_t>(p) % align == 0) {
+  if (target == nullptr && !in_.read_ranges && swap == 0 &&
+      reinterpret_cast<uintptr_t>(p) % align == 0) {
     tensor = mapped(at_input);
     copy = false;
   } else if (target == nullptr) {
     auto buf = allocate_aligned(t->nbytes, 64);
     target = buf.get();
-    tensor = placed(Tensor(c.view(target), std::move(buf)), Placement::copied);
+    // Swapped bytes are the host's making from the file's, as a format's
+    // decode of a big-endian file would be.
+    tensor = placed(Tensor(c.view(target), std::move(buf)),
+                    swap != 0 ? Placement::decoded : Placement::copied);
   } else {
-    tensor = caller_tensor(c.view(target), Placement::copied);
+    tensor = caller_tensor(c.view(target), swap != 0 ? Placement::decoded : Placement::copied);
   }
   const size_t idx = ready_.track(c.name, tensor);
   if (checked) {
@@ -121,10 +126,34 @@ Tensor TensorPlacement::from_input(const wio_tensor_out *t, const CheckedTensor 
     job.dest = target;
     job.src = p;
     job.fd = in_.fd;
+    job.swap = swap;
     jobs_.push_back(std::move(job));
   }
   if (!checked && !copy)
     ready_.notify(idx);
+  return tensor;
+}
+
+Tensor TensorPlacement::gathered(const wio_tensor_out *t, const CheckedTensor &c,
+                                 const StridedSource &source, uint32_t swap) {
+  void *target = destination(t, c);
+  Tensor tensor;
+  if (target == nullptr) {
+    auto buf = allocate_aligned(t->nbytes, 64);
+    target = buf.get();
+    tensor = placed(Tensor(c.view(target), std::move(buf)), Placement::gathered);
+  } else {
+    tensor = caller_tensor(c.view(target), Placement::gathered);
+  }
+  DecodeJob job = job_for(t, c, JobKind::Gather, ready_.track(c.name, tensor));
+  job.offset = source.storage_offset;
+  job.src = in_.data + source.storage_offset; // read_into_memory too: the map is the way in
+  job.dest = target;
+  job.strides = source.strides;
+  job.element_offset = source.element_offset;
+  job.element_bytes = source.element_bytes;
+  job.swap = swap;
+  jobs_.push_back(std::move(job));
   return tensor;
 }
 

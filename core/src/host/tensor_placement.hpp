@@ -1,7 +1,8 @@
 // Where a loaded tensor's bytes go, once its descriptor passed the checks:
 // a view into the input when the load maps it and it is aligned; else an
 // aligned buffer of its own, filled by a copy or a ranged read of the file
-// (read_into_memory); or the caller's buffer (load_weights_into). A
+// (read_into_memory), or gathered from a storage by strides; or the
+// caller's buffer (load_weights_into). A
 // reader's buffer is handed over as it is, and a deferred decode writes
 // into a buffer counted against the allocation limit. What can't be done
 // while the reader runs becomes a job (copy, pread, check, decode) that
@@ -13,6 +14,7 @@
 #include "host/decode_jobs.hpp"
 #include "host/descriptor_checks.hpp"
 #include "host/ready_notifier.hpp"
+#include "host/storage_checks.hpp"
 #include "io/input_file.hpp"
 #include "registry/registry_internal.hpp"
 
@@ -38,7 +40,14 @@ public:
 
   // MAPPED or CHECKED: the bytes at t->offset of the input (inside it);
   // `checked` adds the format's check before the tensor counts as ready.
-  Tensor from_input(const wio_tensor_out *t, const CheckedTensor &c, bool checked);
+  // `swap`: the width of the numbers to byte-swap (0 = none; then copied).
+  Tensor from_input(const wio_tensor_out *t, const CheckedTensor &c, bool checked,
+                    uint32_t swap = 0);
+
+  // STRIDED: the elements `source` names, gathered in C order (and swapped
+  // in `swap`-byte numbers) into a buffer of its own or the caller's.
+  Tensor gathered(const wio_tensor_out *t, const CheckedTensor &c, const StridedSource &source,
+                  uint32_t swap);
 
   // BUFFER: the reader's block, taken back from the budget.
   Tensor from_buffer(const wio_tensor_out *t, const CheckedTensor &c, std::shared_ptr<void> buffer);

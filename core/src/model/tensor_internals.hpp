@@ -1,4 +1,5 @@
-// What only a load may set on a Tensor: how its bytes reached memory.
+// What only a load may set on a Tensor: how its bytes reached memory, and
+// the storage its file says they belong to.
 #pragma once
 
 #include <weightio/tensor.hpp>
@@ -10,6 +11,7 @@ struct TensorInternals {
     t.placement_ = placement;
     return t;
   }
+  static void set_storage(Tensor &t, uint64_t storage) noexcept { t.storage_ = storage; }
 };
 
 } // namespace weightio::detail

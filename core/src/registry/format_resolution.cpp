@@ -147,6 +147,19 @@ ResolvedFormat Registry::probe(const uint8_t *head, size_t size, const std::stri
   return pick_locked(yes, keys, Need::Read, "its content (the extension is unknown)", file);
 }
 
+bool Registry::content_decides(const fs::path &path) {
+  std::lock_guard lock(mutex_);
+  discover_locked();
+  const std::string fname = lower(path.filename().string());
+  for (auto &p : plugins_)
+    for (auto &f : p->formats())
+      for (auto &ext : f.info.shared_extensions)
+        if (f.info.can_read && fname.size() > ext.size() + 1 &&
+            fname.compare(fname.size() - ext.size() - 1, ext.size() + 1, "." + ext) == 0)
+          return true;
+  return false;
+}
+
 std::vector<std::string> Registry::recognising(const uint8_t *head, size_t size) {
   std::lock_guard lock(mutex_);
   discover_locked();
@@ -210,6 +223,10 @@ std::vector<std::string> formats_recognising(const uint8_t *head, size_t size) {
 
 ResolvedFormat probe_format(const uint8_t *head, size_t size, const std::string &file) {
   return Registry::instance().probe(head, size, file);
+}
+
+bool content_decides(const fs::path &path) {
+  return Registry::instance().content_decides(path);
 }
 
 std::string known_extensions(const fs::path &path) {

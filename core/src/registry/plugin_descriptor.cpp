@@ -124,6 +124,16 @@ std::string check_format_v2(const wio_format &f, const std::string &fmt) {
   return {};
 }
 
+// Whether `ext` (bounded by the caller's check) is one of f's extensions.
+bool declares_extension(const wio_format &f, const char *ext) {
+  if (!bounded_string(ext, kMaxExtensionLength))
+    return false;
+  for (size_t i = 0; f.extensions[i] != nullptr; ++i)
+    if (std::strcmp(f.extensions[i], ext) == 0)
+      return true;
+  return false;
+}
+
 // The fields added in ABI 3, read only when struct_size holds them.
 std::string check_format_v3(const wio_format &f, const std::string &fmt) {
   if (WIO_HAS_FIELD(&f, wio_format, max_array_depth) && f.max_array_depth > WIO_MAX_VALUE_DEPTH)
@@ -135,6 +145,21 @@ std::string check_format_v3(const wio_format &f, const std::string &fmt) {
     if (!(f.caps & WIO_CAP_READ) || f.block_type_count == 0)
       return fmt + " declares dequantizing but reads no block types";
   }
+  if (WIO_HAS_FIELD(&f, wio_format, shared_extensions) && f.shared_extensions != nullptr)
+    for (size_t i = 0; f.shared_extensions[i] != nullptr; ++i) {
+      if (i >= kMaxExtensions)
+        return fmt + " declares more than " + std::to_string(kMaxExtensions) + " shared extensions";
+      if (!declares_extension(f, f.shared_extensions[i]))
+        return fmt + " shares an extension it does not declare";
+    }
+  if (WIO_HAS_FIELD(&f, wio_format, folder_names) && f.folder_names != nullptr)
+    for (size_t i = 0; f.folder_names[i] != nullptr; ++i) {
+      if (i >= kMaxExtensions)
+        return fmt + " declares more than " + std::to_string(kMaxExtensions) + " folder names";
+      if (!bounded_string(f.folder_names[i], kMaxNameLength) || f.folder_names[i][0] == '\0' ||
+          std::strchr(f.folder_names[i], '/') != nullptr)
+        return fmt + " declares a folder name pattern that is empty, too long or has a '/'";
+    }
   return {};
 }
 

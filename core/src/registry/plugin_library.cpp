@@ -55,6 +55,12 @@ void describe_v3(const wio_format &f, FormatInfo &info) {
     for (int d = 0; d < static_cast<int>(WIO_DTYPE_COUNT_V1); ++d)
       if (f.dequantize_dtypes & WIO_DTYPE_BIT(d))
         info.dequantize_dtypes.push_back(static_cast<DType>(d));
+  if (WIO_HAS_FIELD(&f, wio_format, shared_extensions) && f.shared_extensions != nullptr)
+    for (size_t i = 0; f.shared_extensions[i] != nullptr; ++i)
+      info.shared_extensions.emplace_back(f.shared_extensions[i]);
+  if (WIO_HAS_FIELD(&f, wio_format, folder_names) && f.folder_names != nullptr)
+    for (size_t i = 0; f.folder_names[i] != nullptr; ++i)
+      info.folder_names.emplace_back(f.folder_names[i]);
 }
 
 FormatInfo describe(const wio_format &f, const std::string &who) {

@@ -33,6 +33,11 @@ ResolvedFormat resolve_format(const std::filesystem::path &path, const std::stri
 // and the plugins.
 ResolvedFormat probe_format(const uint8_t *head, size_t size, const std::string &file);
 
+// Whether `path` ends in an extension a readable format shares with others
+// (wio_format.shared_extensions, ".bin"): its content, not its name, picks
+// the reader.
+bool content_decides(const std::filesystem::path &path);
+
 // Names of the readable formats whose probe says yes to the file's first
 // bytes (each given as many as it declared), for "looks like" hints.
 std::vector<std::string> formats_recognising(const uint8_t *head, size_t size);

@@ -36,6 +36,7 @@ public:
   // Every (plugin, format) whose extension ends the file name, longest match.
   ResolvedFormat by_extension(const std::filesystem::path &path, bool allow_unknown, Need need);
   ResolvedFormat probe(const uint8_t *head, size_t size, const std::string &file);
+  bool content_decides(const std::filesystem::path &path);
   std::vector<std::string> recognising(const uint8_t *head, size_t size);
   std::string known(const std::filesystem::path &path);
 

@@ -659,6 +659,13 @@ typedef struct wio_format {
    * format that claims the extension. Saving to it writes this format. NULL
    * = none. */
   const char *const *shared_extensions;
+  /* NULL-terminated list of file-name patterns (lowercase, fnmatch: `*`
+   * and `?`) that a folder load counts as this format's weights files
+   * ("pytorch_model*.bin", so optimizer.pt beside a model is not one). NULL
+   * = every file with one of `extensions`. A format that declares them
+   * yields to the others in a folder: a folder that holds another format's
+   * checkpoint too loads that one, with a warning naming what it left. */
+  const char *const *folder_names;
 } wio_format;
 
 /* ---------------------------------------------------------------- plugin */
