@@ -99,6 +99,23 @@ TEST_F(PytorchWrite, ManyTensorsPickleAndOrderAsTorchSaveDoes) {
   EXPECT_EQ(names[1002], "archive/version");
 }
 
+// 65,535 tensors make 65,537 records, more than a classic end record
+// counts: the archive ends with ZIP64 records, which torch's reader (miniz)
+// and Python's zipfile both follow.
+TEST_F(PytorchWrite, MoreRecordsThanAClassicZipCountsEndWithZip64Records) {
+  std::vector<Owned> ts;
+  for (int i = 0; i < 65535; ++i)
+    ts.push_back(make("p" + std::to_string(i), i % 2 ? DType::F16 : DType::I32, {i % 3},
+                      static_cast<uint32_t>(i)));
+  const fs::path path = save("model.pt", ts);
+  const auto bytes = wtest::read_bytes(path);
+  const std::string tail(bytes.end() - 98, bytes.end()); // ZIP64 end, locator, end
+  EXPECT_EQ(tail.substr(0, 4), std::string("PK\x06\x06"));
+  const json report = torch_report({path});
+  expect_torch_file(report["files"][0]);
+  expect_tensors(report, ts);
+}
+
 // Large records take the writer's other path (CRC-32 patched after the
 // data); torch and Python's zipfile check it.
 TEST_F(PytorchWrite, LargeTensorsLoadWithTheirBytes) {
