@@ -8,7 +8,7 @@ packages=(
   libboost-dev libboost-filesystem-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libdeflate-dev zlib1g-dev libcli11-dev libssl-dev
-  python3 python3-numpy unzip time
+  python3 python3-numpy python3-torch unzip time
   clang libclang-rt-14-dev
 )
 
