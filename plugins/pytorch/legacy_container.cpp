@@ -105,7 +105,7 @@ void LegacyCheckpoint::read_storages(const Objects &o, Ref keys, uint64_t pos) {
       refuse(PtError::legacy, "an UntypedStorage in the legacy format",
              "storage " + std::string(key));
     if (in.size() - pos < 8)
-      refuse(PtError::truncated, "the file ends before its element count",
+      refuse(PtError::legacy, "the file ends before its element count",
              "storage " + std::string(key));
     const uint64_t count = sdk::load_le<uint64_t>(in.data() + pos);
     if (count != s.numel)
@@ -115,7 +115,7 @@ void LegacyCheckpoint::read_storages(const Objects &o, Ref keys, uint64_t pos) {
              "storage " + std::string(key));
     const uint64_t bytes = storage_bytes(s);
     if (in.size() - pos - 8 < bytes)
-      refuse(PtError::truncated, "the file ends inside its " + common::count_of(bytes, "byte"),
+      refuse(PtError::legacy, "the file ends inside its " + common::count_of(bytes, "byte"),
              "storage " + std::string(key));
     records_[index] = {pos + 8, bytes};
     found_[index] = 1;

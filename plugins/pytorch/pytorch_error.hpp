@@ -28,7 +28,7 @@ enum class PtError : uint8_t {
   persistent_id,   // a persistent id that is not torch's ('storage', ...) tuple
   storage,         // storages that disagree (one key, two dtypes or sizes)
   tensor,          // a tensor's arguments, geometry or storage are wrong
-  unsupported,     // a kind of tensor weightio does not read (quantized, sparse, ...)
+  unsupported,     // a tensor weightio does not read (quantized, sparse, a dtype it lacks)
   tree,            // the object tree: a name given twice, a cycle, a bad root
   legacy,          // the legacy format's header pickles or storage stream
 };
@@ -62,7 +62,7 @@ constexpr std::string_view phrase(PtError kind) {
   case PtError::tensor:
     return "bad tensor";
   case PtError::unsupported:
-    return "not supported";
+    return "unsupported tensor";
   case PtError::tree:
     return "bad checkpoint tree";
   case PtError::legacy:

@@ -130,6 +130,8 @@ std::optional<GlobalRef> resolve_global(std::string_view module, std::string_vie
   if (module == "torch._tensor" &&
       (name == "_rebuild_from_type" || name == "_rebuild_from_type_v2"))
     return GlobalRef{GlobalKind::unsupported_tensor, WIO_DTYPE_BOOL, TensorKind::subclass};
+  if (module == "torch.serialization" && name == "_get_layout")
+    return GlobalRef{GlobalKind::get_layout};
   if (module == "torch.nn.parameter" && name == "Parameter")
     return GlobalRef{GlobalKind::parameter};
   if (module == "collections" && name == "OrderedDict")

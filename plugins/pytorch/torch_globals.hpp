@@ -27,6 +27,7 @@ enum class GlobalKind : uint8_t {
   torch_marker,                 // torch.qint8, torch.sparse_coo ...: data, never called
   size,                         // torch.Size: a tuple
   device,                       // torch.device: kept as an opaque value
+  get_layout,                   // torch.serialization._get_layout: a layout, opaque
   builtin_set,                  // __builtin__.set / frozenset
   builtin_complex,              // __builtin__.complex
   builtin_bytearray,            // __builtin__.bytearray

@@ -110,7 +110,7 @@ Ref rebuild_tensor(Objects &o, const Args &a, bool v3, const PickleLimits &limit
   if (v3) {
     const GlobalRecord &g = a.global(6, "dtype");
     if (g.ref.kind != GlobalKind::dtype)
-      refuse(PtError::unsupported, "weightio has no type for it", "dtype " + spelled(g));
+      a.fail(PtError::unsupported, "its dtype " + spelled(g) + " has no weightio type");
     if (s.typed && s.dtype != g.ref.dtype)
       a.fail(PtError::tensor, "its dtype " + spelled(g) + " is not its typed storage's");
     t.dtype = g.ref.dtype;
@@ -174,6 +174,10 @@ Ref call_global(Objects &o, Ref callable, Ref args, bool newobj, const PickleLim
   case GlobalKind::device:
     a.expect_count(1, 2);
     a.expect(0, Kind::string, "device type");
+    return o.add(Kind::opaque);
+  case GlobalKind::get_layout:
+    a.expect_count(1, 1);
+    a.expect(0, Kind::string, "layout name");
     return o.add(Kind::opaque);
   case GlobalKind::builtin_set:
     a.expect_count(0, 1);
