@@ -153,7 +153,7 @@ private:
     case Kind::string:
       break;
     default:
-      return skip(k);
+      return skip(value_name(o_[node]));
     }
     if (opt_.max_name_bytes != 0 && name.size() > opt_.max_name_bytes)
       sdk::over_limit("name bytes", name.size(), opt_.max_name_bytes, "max_name_bytes");
@@ -162,15 +162,15 @@ private:
     tree_.leaves.push_back({std::string(name), node});
   }
 
-  void skip(Kind k) {
+  void skip(std::string_view what) {
     ++tree_.skipped_values;
-    const uint32_t bit = 1u << static_cast<unsigned>(k);
-    if ((skipped_seen_ & bit) == 0) {
-      skipped_seen_ |= bit;
-      if (!tree_.skipped_kinds.empty())
-        tree_.skipped_kinds += ", ";
-      tree_.skipped_kinds += kind_name(k);
-    }
+    for (std::string_view seen : skipped_seen_)
+      if (seen == what)
+        return;
+    skipped_seen_.push_back(what);
+    if (!tree_.skipped_kinds.empty())
+      tree_.skipped_kinds += ", ";
+    tree_.skipped_kinds += what;
   }
 
   void charge_name(uint64_t bytes) {
@@ -190,7 +190,7 @@ private:
   Tree tree_;
   uint64_t visits_left_;
   uint64_t name_bytes_left_;
-  uint32_t skipped_seen_ = 0;
+  std::vector<std::string_view> skipped_seen_; // a few names at most
   bool root_found_ = false;
 };
 

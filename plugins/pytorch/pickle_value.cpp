@@ -41,6 +41,24 @@ std::string_view kind_name(Kind kind) noexcept {
   return "object";
 }
 
+std::string_view value_name(const Node &node) noexcept {
+  if (node.kind == Kind::big_integer)
+    return "int beyond 64 bits";
+  if (node.kind != Kind::opaque)
+    return kind_name(node.kind);
+  switch (static_cast<Opaque>(node.a)) {
+  case Opaque::complex:
+    return "complex";
+  case Opaque::device:
+    return "torch.device";
+  case Opaque::bytearray:
+    return "bytearray";
+  case Opaque::layout:
+    return "torch layout";
+  }
+  return "object";
+}
+
 Ref Objects::add(Node node) {
   if (max_objects_ != 0 && nodes_.size() >= max_objects_)
     sdk::over_limit("pickle objects", nodes_.size() + 1, max_objects_, "max_pickle_objects");

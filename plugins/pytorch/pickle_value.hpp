@@ -35,11 +35,19 @@ enum class Kind : uint8_t {
   storage,     // a persistent id: a = index into Objects::views
   tensor,      // a = index into Objects::tensors
   refused,     // a tensor weightio does not read: a = TensorKind
-  opaque,      // data that is no leaf weightio keeps (complex, device, bytearray)
+  opaque,      // data that is no leaf weightio keeps: a = Opaque
 };
+
+// What an opaque value is, for the warning that counts skipped values.
+enum class Opaque : uint8_t { complex, device, bytearray, layout };
 
 // "dict", "tensor", ...: what a node is, for messages.
 std::string_view kind_name(Kind kind) noexcept;
+
+struct Node;
+// As kind_name, but telling opaque values ("complex", "device") and ints
+// beyond 64 bits apart.
+std::string_view value_name(const Node &node) noexcept;
 
 inline constexpr uint8_t kOrdered = 1; // an OrderedDict, whose BUILD torch allows
 

@@ -174,20 +174,20 @@ Ref call_global(Objects &o, Ref callable, Ref args, bool newobj, const PickleLim
   case GlobalKind::device:
     a.expect_count(1, 2);
     a.expect(0, Kind::string, "device type");
-    return o.add(Kind::opaque);
+    return o.add(Kind::opaque, static_cast<uint64_t>(Opaque::device));
   case GlobalKind::get_layout:
     a.expect_count(1, 1);
     a.expect(0, Kind::string, "layout name");
-    return o.add(Kind::opaque);
+    return o.add(Kind::opaque, static_cast<uint64_t>(Opaque::layout));
   case GlobalKind::builtin_set:
     a.expect_count(0, 1);
     return o.add(Kind::set);
   case GlobalKind::builtin_complex:
     a.expect_count(0, 2);
-    return o.add(Kind::opaque);
+    return o.add(Kind::opaque, static_cast<uint64_t>(Opaque::complex));
   case GlobalKind::builtin_bytearray:
     a.expect_count(0, 2);
-    return o.add(Kind::opaque);
+    return o.add(Kind::opaque, static_cast<uint64_t>(Opaque::bytearray));
   case GlobalKind::codecs_encode:
     a.expect_count(1, 2);
     a.expect(0, Kind::string, "text");

@@ -237,4 +237,38 @@ TEST_F(PytorchRead, LoadWeightsGivesTorchsBytes) {
   EXPECT_EQ(t.metadata.at("run").as_string(), "run-1");
 }
 
+// The host's limits and the format's own options, on real files.
+TEST_F(PytorchRead, LimitsAreRefusedNamingThem) {
+  struct Case {
+    const char *file;
+    pttest::HostOptions host;
+    const char *limit;
+  };
+  pttest::HostOptions bytes;
+  bytes.options = {{"max_pickle_bytes", "100"}};
+  pttest::HostOptions objects;
+  objects.options = {{"max_pickle_objects", "50"}};
+  pttest::HostOptions tensors;
+  tensors.limits.max_tensors = 3;
+  pttest::HostOptions names;
+  names.limits.max_name_bytes = 8;
+  pttest::HostOptions ndim;
+  ndim.limits.max_ndim = 1;
+  const Case cases[] = {
+      {"training.pt", bytes, "(max_pickle_bytes)"},
+      {"legacy_training.pt", bytes, "(max_pickle_bytes)"},
+      {"training.pt", objects, "(max_pickle_objects)"},
+      {"module.pt", tensors, "tensors 4 is over the limit 3 (max_tensors)"},
+      {"module.pt", names, "(max_name_bytes)"},
+      {"module.pt", ndim, "tensor dimensions 2 is over the limit 1 (max_ndim)"},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.limit);
+    const auto r = read_checkpoint(file(c.file), c.host);
+    EXPECT_EQ(r.status, WIO_ERR_LIMIT) << r.error;
+    EXPECT_NE(r.error.find(c.limit), std::string::npos) << r.error;
+    EXPECT_TRUE(r.tensors.empty());
+  }
+}
+
 } // namespace
