@@ -281,4 +281,21 @@ TEST(PytorchPickle, TensorArgumentsAreTypeChecked) {
   expect_refused(*run(q.op('R').stop().bytes()), WIO_ERR_INVALID_FILE, {"2 dimensions"});
 }
 
+// The legacy format's sixth item: (view_key, offset, size) of the storage.
+TEST(PytorchPickle, LegacyViewMetadataIsARangeOfItsStorage) {
+  auto pid = [](int32_t offset, int32_t size) {
+    Pickle p;
+    p.mark().str("storage").global("torch", "FloatStorage").str("7").str("cpu").int4(10);
+    p.mark().str("7v").int4(offset).int4(size).op('t').op('t').op('Q').stop();
+    return p.bytes();
+  };
+  const auto m = run(pid(4, 6));
+  ASSERT_EQ(m->status, WIO_OK) << m->error;
+  ASSERT_EQ(m->objects->views.size(), 1u);
+  EXPECT_EQ(m->objects->views[0].base, 4u);
+  EXPECT_EQ(m->objects->views[0].numel, 6u);
+  EXPECT_EQ(m->objects->storages.at(0).numel, 10u);
+  expect_refused(*run(pid(4, 7)), WIO_ERR_INVALID_FILE, {"lies past its storage's 10"});
+}
+
 } // namespace
