@@ -60,8 +60,10 @@ std::string_view value_name(const Node &node) noexcept {
 }
 
 Ref Objects::add(Node node) {
-  if (max_objects_ != 0 && nodes_.size() >= max_objects_)
-    sdk::over_limit("pickle objects", nodes_.size() + 1, max_objects_, "max_pickle_objects");
+  // Refs are 32 bits: past that, whatever the option says, is over it.
+  const uint64_t cap = max_objects_ != 0 && max_objects_ < UINT32_MAX ? max_objects_ : UINT32_MAX;
+  if (nodes_.size() >= cap)
+    sdk::over_limit("pickle objects", nodes_.size() + 1, cap, "max_pickle_objects");
   if (is_container(node.kind)) {
     node.a = lists_.size();
     lists_.emplace_back();
