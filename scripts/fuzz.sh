@@ -21,7 +21,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=${1:-smoke}
-all_targets=(safetensors_header npz_zip npy_header gguf_header descriptor load)
+all_targets=(safetensors_header npz_zip npy_header gguf_header pytorch_pickle pytorch_container
+  descriptor load)
 build=build/fuzz
 jobs=${JOBS:-$(nproc)}
 

@@ -1,5 +1,6 @@
 // The plugin descriptor: what weightio_pytorch.so declares to the host.
 #include "pytorch.hpp"
+#include "read_options.hpp"
 
 #include <weightio/plugin_sdk.hpp>
 
@@ -49,6 +50,8 @@ const wio_format kFormat = [] {
   f.probe = probe;
   f.write = write;
   f.read = read;
+  f.options = pytorch::read_option_decls();
+  f.option_count = pytorch::read_option_count();
   return f;
 }();
 
