@@ -172,8 +172,10 @@ Weights run_load(const LoadPlan &plan, const LoadOptions &o, const MutableParams
     so.only = plan.files.front().only;
     out = read_file(plan.files.front().path, so, into);
   }
+  // The caller gets them in Weights::warnings (the CLI prints those), as a
+  // plugin's: the log has them at debug level only.
   for (const auto &w : plan.resolved.warnings)
-    log()->warn("'{}': {}", plan.where.path.string(), w);
+    log()->debug("'{}': {}", plan.where.path.string(), w);
   out.warnings.insert(out.warnings.begin(), plan.resolved.warnings.begin(),
                       plan.resolved.warnings.end());
   return out;
