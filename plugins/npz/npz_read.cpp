@@ -7,6 +7,7 @@
 #include "zip/crc32.hpp"
 #include "zip/deflate.hpp"
 #include "zip/zip_format.hpp"
+#include "zip/zip_probe.hpp"
 #include "zip/zip_reader.hpp"
 
 #include <weightio/byte_io.hpp>
@@ -351,22 +352,17 @@ void read_npz(const wio_read_request &r) {
 }
 
 int32_t probe_npz(const uint8_t *head, size_t size) noexcept {
-  static constexpr uint8_t kLocal[4] = {'P', 'K', 3, 4};
   static constexpr uint8_t kEmpty[4] = {'P', 'K', 5, 6};
   if (size < 4)
     return WIO_PROBE_UNSURE;
-  if (std::memcmp(head, kEmpty, 4) == 0)
+  if (std::memcmp(head, kEmpty, 4) == 0) // an empty archive: numpy's savez() of nothing
     return WIO_PROBE_UNSURE;
-  if (std::memcmp(head, kLocal, 4) != 0)
+  const zip::FirstMemberName first = zip::first_member_name(head, size);
+  if (first.state == zip::FirstMember::not_local_header)
     return WIO_PROBE_NO;
-  if (size < zip::kLocalHeaderSize)
+  if (first.state == zip::FirstMember::unsure)
     return WIO_PROBE_UNSURE;
-  const size_t name_len = sdk::load_le<uint16_t>(head + 26);
-  if (size < zip::kLocalHeaderSize + name_len)
-    return WIO_PROBE_UNSURE;
-  const std::string_view name(reinterpret_cast<const char *>(head + zip::kLocalHeaderSize),
-                              name_len);
-  return name.ends_with(kNpySuffix) ? WIO_PROBE_YES : WIO_PROBE_NO;
+  return first.name.ends_with(kNpySuffix) ? WIO_PROBE_YES : WIO_PROBE_NO;
 }
 
 } // namespace weightio::npz

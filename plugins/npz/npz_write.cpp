@@ -2,7 +2,6 @@
 #include "npy_header.hpp"
 #include "npz.hpp"
 #include "zip/cp437.hpp"
-#include "zip/crc32.hpp"
 #include "zip/deflate_pipeline.hpp"
 #include "zip/zip_writer.hpp"
 
@@ -20,12 +19,6 @@ namespace {
 // numpy.savez_compressed uses zlib's default level.
 constexpr int kDefaultLevel = 6;
 
-// Stored members with this much data or more are read once, their CRC-32
-// computed in pieces of kCrcPiece (still in the cache when copied) and
-// patched into the local header afterwards; smaller ones are checksummed
-// before their header goes out.
-constexpr uint64_t kPatchedCrcMin = uint64_t{256} << 10;
-constexpr size_t kCrcPiece = size_t{64} << 10;
 // Progress is reported about this often in a stored save.
 constexpr uint64_t kProgressStep = uint64_t{1} << 20;
 
@@ -114,30 +107,9 @@ void write_npz(const wio_write_request &r) {
         reported = done;
       }
     };
-    for (size_t i = 0; i < r.tensor_count; ++i) {
-      const wio_tensor_in &t = r.tensors[i];
-      const auto *data = static_cast<const uint8_t *>(t.data);
-      zip::Crc32 crc;
-      crc.update(header(i).data(), header(i).size());
-      if (t.nbytes < kPatchedCrcMin) {
-        crc.update(data, t.nbytes);
-        archive.add_stored(member_name(i), header(i), data, t.nbytes, crc.value());
-        advance(t.nbytes);
-        continue;
-      }
-      const auto m = archive.begin_stored(member_name(i), header(i), t.nbytes);
-      for (uint64_t at = 0; at < t.nbytes;) {
-        const size_t n = static_cast<size_t>(std::min<uint64_t>(t.nbytes - at, kCrcPiece));
-        crc.update(data + at, n);
-        sink.write(data + at, n);
-        at += n;
-        advance(n);
-      }
-      archive.set_crc(m, crc.value());
-      uint8_t le[4];
-      sdk::store_le<uint32_t>(le, crc.value());
-      sink.pwrite(m.crc_offset, le, sizeof le);
-    }
+    for (size_t i = 0; i < r.tensor_count; ++i)
+      archive.write_stored(member_name(i), header(i), r.tensors[i].data, r.tensors[i].nbytes,
+                           advance);
     archive.finish();
     sink.progress(done, total);
     return;

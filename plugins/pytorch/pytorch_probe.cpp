@@ -1,6 +1,6 @@
 #include "legacy_container.hpp"
 #include "pytorch.hpp"
-#include "zip/zip_format.hpp"
+#include "zip/zip_probe.hpp"
 
 #include <weightio/byte_io.hpp>
 
@@ -17,7 +17,6 @@ bool agrees(const uint8_t *head, size_t size, std::string_view prefix) {
   return std::memcmp(head, prefix.data(), n) == 0;
 }
 
-constexpr std::string_view kZipLocal{"PK\x03\x04", 4};
 constexpr std::string_view kDataPkl = "/data.pkl";
 
 } // namespace
@@ -30,16 +29,12 @@ int32_t probe_pytorch(const uint8_t *head, size_t size) noexcept {
     return WIO_PROBE_UNSURE;
   if (size >= kLegacyPrefix.size() && agrees(head, size, kLegacyPrefix))
     return WIO_PROBE_YES;
-  if (!agrees(head, size, kZipLocal))
+  const zip::FirstMemberName first = zip::first_member_name(head, size);
+  if (first.state == zip::FirstMember::not_local_header)
     return WIO_PROBE_NO;
-  if (size < zip::kLocalHeaderSize)
+  if (first.state == zip::FirstMember::unsure)
     return WIO_PROBE_UNSURE;
-  const size_t name_len = sdk::load_le<uint16_t>(head + 26);
-  if (size < zip::kLocalHeaderSize + name_len)
-    return WIO_PROBE_UNSURE;
-  const std::string_view name(reinterpret_cast<const char *>(head + zip::kLocalHeaderSize),
-                              name_len);
-  return name.ends_with(kDataPkl) ? WIO_PROBE_YES : WIO_PROBE_NO;
+  return first.name.ends_with(kDataPkl) ? WIO_PROBE_YES : WIO_PROBE_NO;
 }
 
 } // namespace weightio::pytorch

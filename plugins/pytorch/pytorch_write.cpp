@@ -2,7 +2,6 @@
 #include "state_dict_pickle.hpp"
 #include "torch_dtypes.hpp"
 #include "write_refusal.hpp"
-#include "zip/crc32.hpp"
 #include "zip/zip_writer.hpp"
 
 #include <weightio/byte_io.hpp>
@@ -25,11 +24,6 @@ constexpr std::string_view kFolder = "archive/";
 // The archive format version torch 1.13 writes for a state dict.
 constexpr std::string_view kVersion = "3\n";
 
-// Records with this much data or more are read once, their CRC-32 computed
-// in pieces of kCrcPiece and patched into the local header afterwards;
-// smaller ones are checksummed before their header goes out.
-constexpr uint64_t kPatchedCrcMin = uint64_t{256} << 10;
-constexpr size_t kCrcPiece = size_t{64} << 10;
 constexpr uint64_t kProgressStep = uint64_t{1} << 20;
 
 std::string dtype_label(int32_t dtype) {
@@ -68,9 +62,7 @@ std::vector<size_t> record_order(size_t count) {
 }
 
 void add_small(zip::ZipWriter &archive, std::string_view name, std::string_view bytes) {
-  zip::Crc32 crc;
-  crc.update(bytes.data(), bytes.size());
-  archive.add_stored(name, {}, bytes.data(), bytes.size(), crc.value());
+  archive.write_stored(name, {}, bytes.data(), bytes.size(), [](uint64_t) {});
 }
 
 } // namespace
@@ -96,28 +88,8 @@ void write_pytorch(const wio_write_request &r) {
     }
   };
   for (const size_t i : record_order(r.tensor_count)) {
-    const wio_tensor_in &t = r.tensors[i];
-    const auto *data = static_cast<const uint8_t *>(t.data);
     name.assign(kFolder).append("data/").append(std::to_string(i));
-    zip::Crc32 crc;
-    if (t.nbytes < kPatchedCrcMin) {
-      crc.update(data, t.nbytes);
-      archive.add_stored(name, {}, data, t.nbytes, crc.value());
-      advance(t.nbytes);
-      continue;
-    }
-    const auto m = archive.begin_stored(name, {}, t.nbytes);
-    for (uint64_t at = 0; at < t.nbytes;) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(t.nbytes - at, kCrcPiece));
-      crc.update(data + at, n);
-      sink.write(data + at, n);
-      at += n;
-      advance(n);
-    }
-    archive.set_crc(m, crc.value());
-    uint8_t le[4];
-    sdk::store_le<uint32_t>(le, crc.value());
-    sink.pwrite(m.crc_offset, le, sizeof le);
+    archive.write_stored(name, {}, r.tensors[i].data, r.tensors[i].nbytes, advance);
   }
   add_small(archive, name.assign(kFolder).append("version"), kVersion);
   archive.finish();

@@ -129,6 +129,20 @@ ZipWriter::StoredMember ZipWriter::start_stored(std::string_view name, size_t le
   return {entries_.size() - 1, entries_.back().local_offset + 14};
 }
 
+uint32_t ZipWriter::small_crc(std::string_view lead, const uint8_t *data, uint64_t size) {
+  Crc32 crc;
+  crc.update(lead.data(), lead.size());
+  crc.update(data, size);
+  return crc.value();
+}
+
+void ZipWriter::patch_crc(const StoredMember &m, uint32_t crc) {
+  set_crc(m, crc);
+  uint8_t le[4];
+  sdk::store_le<uint32_t>(le, crc);
+  sink_.pwrite(m.crc_offset, le, sizeof le);
+}
+
 void ZipWriter::set_crc(const StoredMember &m, uint32_t crc) {
   entries_.at(m.entry).crc = crc;
 }

@@ -4,7 +4,11 @@
 // and batches them (core/src/file_sink.hpp).
 #pragma once
 
+#include "crc32.hpp"
+
 #include <weightio/plugin_sdk.hpp>
+
+#include <algorithm>
 
 #include <cstdint>
 #include <span>
@@ -41,6 +45,35 @@ public:
                             uint32_t crc = 0);
   void set_crc(const StoredMember &m, uint32_t crc);
 
+  // A stored member of `lead` then `size` bytes of `data`, its CRC-32
+  // computed here, the one way both npz and PyTorch write theirs: a small
+  // member is checksummed first and written with its CRC in place (the
+  // second read hits the cache); a large one is read once, checksummed in
+  // pieces as they are written, and its CRC patched into the local header
+  // afterwards. `written(n)` is told of every n data bytes written (for
+  // progress); it may throw (cancel), leaving the archive unfinished.
+  template <class Written>
+  void write_stored(std::string_view name, std::string_view lead, const void *data, uint64_t size,
+                    Written &&written) {
+    const auto *bytes = static_cast<const uint8_t *>(data);
+    if (size < kPatchedCrcMin) {
+      add_stored(name, lead, data, size, small_crc(lead, bytes, size));
+      written(size);
+      return;
+    }
+    Crc32 crc;
+    crc.update(lead.data(), lead.size());
+    const StoredMember m = begin_stored(name, lead, size);
+    for (uint64_t at = 0; at < size;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(size - at, kCrcPiece));
+      crc.update(bytes + at, n);
+      sink_.write(bytes + at, n);
+      at += n;
+      written(n);
+    }
+    patch_crc(m, crc.value());
+  }
+
   // A deflated member whose compressed bytes, CRC-32 and uncompressed size
   // are already known.
   void add_deflated(std::string_view name, std::span<const wio_iovec> compressed, uint32_t crc,
@@ -50,6 +83,15 @@ public:
   void finish();
 
 private:
+  // write_stored's split: members this large or larger have their CRC-32
+  // patched in, computed in pieces of kCrcPiece (still in the cache when
+  // copied).
+  static constexpr uint64_t kPatchedCrcMin = uint64_t{256} << 10;
+  static constexpr size_t kCrcPiece = size_t{64} << 10;
+  static uint32_t small_crc(std::string_view lead, const uint8_t *data, uint64_t size);
+  // set_crc, and the local header's copy patched through the sink.
+  void patch_crc(const StoredMember &m, uint32_t crc);
+
   struct Entry {
     size_t name_offset; // in names_: one string for all, not one each
     uint16_t name_size;
