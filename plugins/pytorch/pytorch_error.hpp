@@ -31,6 +31,7 @@ enum class PtError : uint8_t {
   unsupported,     // a tensor weightio does not read (quantized, sparse, a dtype it lacks)
   tree,            // the object tree: a name given twice, a cycle, a bad root
   legacy,          // the legacy format's header pickles or storage stream
+  crc,             // a record's bytes disagree with its CRC-32 (checked by verify)
 };
 
 constexpr std::string_view phrase(PtError kind) {
@@ -67,6 +68,8 @@ constexpr std::string_view phrase(PtError kind) {
     return "bad checkpoint tree";
   case PtError::legacy:
     return "bad legacy checkpoint";
+  case PtError::crc:
+    return "CRC-32 mismatch";
   }
   return "invalid PyTorch checkpoint";
 }

@@ -3,7 +3,10 @@
 #include "../common/count_text.hpp"
 #include "pytorch_error.hpp"
 #include "torch_dtypes.hpp"
+#include "zip/crc32.hpp"
 #include "zip/zip_format.hpp"
+
+#include <cstdio>
 
 #include <weightio/plugin_sdk.hpp>
 
@@ -19,11 +22,17 @@ std::string describe(const StorageRecord &s) {
   return std::string(storage_class_of(s.dtype)) + " of " + common::count_of(s.numel, "element");
 }
 
+std::string hex32(uint32_t v) {
+  char buf[11];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
 } // namespace
 
 ZipCheckpoint::ZipCheckpoint(std::span<const uint8_t> input, const wio_read_limits &host,
-                             const PickleLimits &limits)
-    : input_(input) {
+                             const PickleLimits &limits, bool verify)
+    : input_(input), verify_(verify) {
   zip::ZipLimits zl;
   // Records are the storages and a few more; storages are at most tensors.
   zl.max_entries = host.max_tensors != 0 ? host.max_tensors + 16 : 0;
@@ -82,6 +91,14 @@ ByteRange ZipCheckpoint::stored(const zip::ZipEntry &e) const {
            "it is compressed (method " + std::to_string(e.method) +
                "); torch.save stores every record, and weightio reads only stored ones",
            e.name);
+  if (verify_) {
+    zip::Crc32 crc;
+    crc.update(input_.data() + e.data_offset, e.compressed_size);
+    if (crc.value() != e.crc)
+      refuse(PtError::crc,
+             "its bytes have CRC-32 " + hex32(crc.value()) + ", the directory says " + hex32(e.crc),
+             e.name);
+  }
   return {e.data_offset, e.compressed_size};
 }
 

@@ -27,8 +27,11 @@ public:
   // data.pkl, a compressed data.pkl, a byteorder that is neither "little"
   // nor "big", any fault of the archive itself (zip_error.hpp); LIMIT past
   // the host's limits or max_pickle_bytes.
+  // `verify`: each record used (data.pkl, byteorder, the storages) must
+  // match its CRC-32 (WIO_READ_VERIFY: `weightio verify`); torch's own
+  // reader checks none.
   ZipCheckpoint(std::span<const uint8_t> input, const wio_read_limits &host,
-                const PickleLimits &limits);
+                const PickleLimits &limits, bool verify = false);
 
   ByteRange pickle() const { return pickle_; }
   const std::string &pickle_name() const { return pickle_name_; }
@@ -41,6 +44,7 @@ private:
   ByteRange stored(const zip::ZipEntry &e) const;
 
   std::span<const uint8_t> input_;
+  bool verify_ = false;
   std::vector<zip::ZipEntry> entries_;
   std::unordered_map<std::string_view, size_t> by_name_;
   std::string prefix_; // "archive/"
