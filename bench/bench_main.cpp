@@ -6,7 +6,9 @@
 // save_npz_compressed, load_npz, load_npz_numpy, load_npz_numpy_compressed, save_st,
 // save_st_durable, load_st_open, load_st_touch, save_gguf, load_gguf_open, load_gguf_touch,
 // save_st_4shards, load_st_4shards_touch, load_npz_fresh, load_st_fresh, load_st_read
-// (read_into_memory), load_into_st (load_weights_into), memcpy_into (its floor).
+// (read_into_memory), load_into_st (load_weights_into), memcpy_into (its floor),
+// load_pt_describe (describe_only), load_pt_touch (of NAME.torch.bin, which
+// bench/pytorch_bench.py makes with torch.save).
 // --threads N sets LoadOptions::threads (0, the default: the library's default).
 #include "bench_workload.hpp"
 #include "cpu_warm.hpp"
@@ -310,6 +312,23 @@ int main(int argc, char **argv) {
       run = [&, file] { benchmark::DoNotOptimize(touch_all(load_weights(file))); };
     else
       run = [&, file] { benchmark::DoNotOptimize(load_weights(file).size()); };
+  } else if (op == "load_pt_describe" || op == "load_pt_touch") {
+    // A checkpoint as users have them: torch.save's own file (made by
+    // bench/pytorch_bench.py), never one this library wrote.
+    const std::string file = stem + ".torch.bin";
+    setup = [file] {
+      if (!fs::exists(file))
+        throw std::runtime_error(file + " is missing: run bench/pytorch_bench.py first");
+    };
+    warm_cache = [&, file] { touch_all(load_weights(file, lo)); };
+    if (op == "load_pt_touch") {
+      mapped = file;
+      run = [&, file] { benchmark::DoNotOptimize(touch_all(load_weights(file, lo))); };
+    } else {
+      LoadOptions describe = lo;
+      describe.describe_only = true;
+      run = [file, describe] { benchmark::DoNotOptimize(load_weights(file, describe).size()); };
+    }
   } else if (op == "save_st_4shards") {
     output = shards_dir;
     setup = [&] { fs::create_directories(shards_dir); };

@@ -89,6 +89,17 @@ TEST(CliConformance, BundledGgufPassesEveryCheckAndItsReferenceFiles) {
   EXPECT_EQ(v->at("result"), "pass") << v->at("detail");
 }
 
+// The reference files are torch 1.13's own (tests/data/pytorch, made by
+// tests/python/make_pytorch_reference.py) and two built by hand as newer
+// torch writes them (a big-endian archive, _rebuild_tensor_v3).
+TEST(CliConformance, BundledPytorchPassesEveryCheckAndItsReferenceFiles) {
+  const json r = run_kit({"pytorch", "--vectors", wtest::data_path("vectors/pytorch").string()}, 0);
+  expect_all_pass(r);
+  const json *v = check(r, "vectors");
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->at("result"), "pass") << v->at("detail");
+}
+
 TEST(CliConformance, PlainCExamplePassesEveryCheck) {
   expect_all_pass(run_kit({(kPlugins / "weightio_rawt.so").string()}, 0));
 }

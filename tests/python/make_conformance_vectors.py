@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """Writes tests/data/vectors/<format>/vectors.json: the project's reference
-files (tests/data/npz, safetensors, gguf, copied from ../shared/conformance)
+files (tests/data/npz, safetensors, gguf, copied from ../shared/conformance,
+and tests/data/pytorch, made by make_pytorch_reference.py)
 with their expectations turned into the format-neutral schema of
 docs/CONFORMANCE.md ("weightio-conformance-vectors/1"), for
 `weightio conformance --vectors`.
 
 Every expectation comes from the reference files' own manifests (numpy,
-the official safetensors crate, gguf-py); where weightio hands out
+the official safetensors crate, gguf-py, torch 1.13); where weightio hands out
 little-endian bytes of a big-endian file, the hash is of the values
 byte-swapped by numpy, after checking the stored bytes against the
 manifest's hash.
@@ -123,11 +124,38 @@ def gguf_vectors(data):
     return out
 
 
+# make_pytorch_reference.py's scalar types, in GGUF's spelling (the schema's).
+PT_SCALARS = {"I64": "INT64", "F64": "FLOAT64", "STRING": "STRING", "BOOL": "BOOL"}
+
+
+def pytorch_vectors(data):
+    """From tests/data/pytorch/MANIFEST.json (make_pytorch_reference.py): the
+    tensors as torch.load gives them, in the order of MLX's tree walk, and
+    the scalar leaves as typed metadata in the same walk's order."""
+    folder = os.path.join(data, "pytorch")
+    with open(os.path.join(folder, "MANIFEST.json"), encoding="utf-8") as f:
+        files = json.load(f)["files"]
+    out = []
+    for file in sorted(files):
+        e = files[file]
+        v = {"file": "../../pytorch/" + file, "valid": e["valid"]}
+        if not v["valid"]:
+            v["why"] = e["why"]
+            out.append(v)
+            continue
+        v["metadata"] = [{"key": s["name"], "type": PT_SCALARS[s["type"]], "value": s["value"]}
+                         for s in e["scalars"]]
+        v["tensors"] = [{"name": t["name"], "type": t["dtype"], "shape": t["shape"],
+                         "sha256": t["sha256"]} for t in e["tensors"]]
+        out.append(v)
+    return out
+
+
 def main():
     data = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "data")
     for fmt, make in (("npz", npz_vectors), ("safetensors", safetensors_vectors),
-                      ("gguf", gguf_vectors)):
+                      ("gguf", gguf_vectors), ("pytorch", pytorch_vectors)):
         folder = os.path.join(data, "vectors", fmt)
         os.makedirs(folder, exist_ok=True)
         doc = {"schema": SCHEMA, "format": fmt,
