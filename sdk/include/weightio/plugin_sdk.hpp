@@ -380,8 +380,7 @@ inline wio_tensor_out buffer_tensor(int32_t dtype, std::string_view name, const 
 // ABI 3: declares the storage `t`'s bytes belong to: an id of the format's
 // own (not 0; tensors giving one id share one storage) and the storage's
 // byte range in the input. Returns `t`.
-inline wio_tensor_out &in_storage(wio_tensor_out &t, uint64_t id, uint64_t offset,
-                                  uint64_t size) {
+inline wio_tensor_out &in_storage(wio_tensor_out &t, uint64_t id, uint64_t offset, uint64_t size) {
   t.storage_id = id;
   t.storage_offset = offset;
   t.storage_size = size;
@@ -393,8 +392,8 @@ inline wio_tensor_out &in_storage(wio_tensor_out &t, uint64_t id, uint64_t offse
 // where its elements lie; `nbytes` is the gathered size. Declare the
 // storage with in_storage. Pointers are borrowed for the emit call.
 inline wio_tensor_out strided_tensor(int32_t dtype, std::string_view name, const int64_t *shape,
-                                     const int64_t *strides, uint32_t ndim,
-                                     uint64_t element_offset, uint64_t nbytes) {
+                                     const int64_t *strides, uint32_t ndim, uint64_t element_offset,
+                                     uint64_t nbytes) {
   wio_tensor_out t{};
   t.struct_size = sizeof(wio_tensor_out);
   t.dtype = dtype;
