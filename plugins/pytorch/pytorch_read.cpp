@@ -34,7 +34,8 @@ TreeOptions tree_options(const sdk::ReadContext &ctx, const ReadOptions &opt) {
 }
 
 void read_zip(const sdk::ReadContext &ctx, const ReadOptions &opt, Objects &objects) {
-  ZipCheckpoint zip(objects.input(), ctx.limits(), opt.limits, ctx.verify_all());
+  ZipCheckpoint zip(objects.input(), ctx.limits(), opt.limits, ctx.verify_all(),
+                    ctx.describe_only());
   Ref top = 0;
   try {
     const ByteRange p = zip.pickle();

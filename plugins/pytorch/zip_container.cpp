@@ -31,14 +31,15 @@ std::string hex32(uint32_t v) {
 } // namespace
 
 ZipCheckpoint::ZipCheckpoint(std::span<const uint8_t> input, const wio_read_limits &host,
-                             const PickleLimits &limits, bool verify)
-    : input_(input), verify_(verify) {
+                             const PickleLimits &limits, bool verify, bool describe)
+    : input_(input), verify_(verify), central_only_(describe && !verify) {
   zip::ZipLimits zl;
   // Records are the storages and a few more; storages are at most tensors.
   zl.max_entries = host.max_tensors != 0 ? host.max_tensors + 16 : 0;
   zl.max_directory_bytes = host.max_header_bytes;
   zl.max_name_bytes = host.max_name_bytes != 0 ? host.max_name_bytes + 64 : 0;
-  entries_ = zip::read_zip_directory(input, zl);
+  entries_ = zip::read_zip_directory(
+      input, zl, central_only_ ? zip::DirectoryDepth::central : zip::DirectoryDepth::full);
   if (entries_.empty())
     refuse(PtError::not_checkpoint, "the zip archive is empty");
   for (size_t i = 0; i < entries_.size(); ++i)
@@ -91,15 +92,21 @@ ByteRange ZipCheckpoint::stored(const zip::ZipEntry &e) const {
            "it is compressed (method " + std::to_string(e.method) +
                "); torch.save stores every record, and weightio reads only stored ones",
            e.name);
+  uint64_t at = e.data_offset;
+  if (central_only_) {
+    zip::ZipEntry located = e;
+    zip::locate_member_data(input_, located);
+    at = located.data_offset;
+  }
   if (verify_) {
     zip::Crc32 crc;
-    crc.update(input_.data() + e.data_offset, e.compressed_size);
+    crc.update(input_.data() + at, e.compressed_size);
     if (crc.value() != e.crc)
       refuse(PtError::crc,
              "its bytes have CRC-32 " + hex32(crc.value()) + ", the directory says " + hex32(e.crc),
              e.name);
   }
-  return {e.data_offset, e.compressed_size};
+  return {at, e.compressed_size};
 }
 
 ByteRange ZipCheckpoint::locate(const Objects &objects, uint32_t index) {
@@ -110,7 +117,21 @@ ByteRange ZipCheckpoint::locate(const Objects &objects, uint32_t index) {
     refuse(PtError::missing_record,
            "the archive has no record for storage " + sdk::quoted(s.key) + " (" + describe(s) + ")",
            name);
-  const ByteRange r = stored(*e);
+  ByteRange r;
+  if (!central_only_) {
+    r = stored(*e);
+  } else {
+    // A describe reads no record: the directory's size is checked, and the
+    // storage declared by its size alone.
+    if (e->method != zip::kMethodStored)
+      stored(*e); // refuses it, naming the method
+    if (e->compressed_size > input_.size())
+      refuse(PtError::record_size,
+             "it claims " + common::count_of(e->compressed_size, "byte") +
+                 ", more than the file holds",
+             name);
+    r = {0, e->compressed_size};
+  }
   const uint64_t want = storage_bytes(s);
   if (r.size != want)
     refuse(PtError::record_size,

@@ -30,8 +30,12 @@ public:
   // `verify`: each record used (data.pkl, byteorder, the storages) must
   // match its CRC-32 (WIO_READ_VERIFY: `weightio verify`); torch's own
   // reader checks none.
+  // `describe` (and not `verify`): read the central directory only and
+  // locate just data.pkl and byteorder, so a describe faults in no page of
+  // the storages' records; locate() then returns each record's size at
+  // offset 0 (a describe declares storages by id only).
   ZipCheckpoint(std::span<const uint8_t> input, const wio_read_limits &host,
-                const PickleLimits &limits, bool verify = false);
+                const PickleLimits &limits, bool verify = false, bool describe = false);
 
   ByteRange pickle() const { return pickle_; }
   const std::string &pickle_name() const { return pickle_name_; }
@@ -45,6 +49,7 @@ private:
 
   std::span<const uint8_t> input_;
   bool verify_ = false;
+  bool central_only_ = false; // entries' data_offset not read (describe)
   std::vector<zip::ZipEntry> entries_;
   std::unordered_map<std::string_view, size_t> by_name_;
   std::string prefix_; // "archive/"

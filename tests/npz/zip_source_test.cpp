@@ -127,3 +127,33 @@ TEST(ZipSource, TheDirectoryLimitHoldsBeforeTheDirectoryIsRead) {
 }
 
 } // namespace
+
+TEST(ZipSource, ACentralReadTouchesNoLocalHeaderAndLocatesMembersOnRequest) {
+  const auto bytes = archive(4, 1 << 20);
+  const auto full = zip::read_zip_directory(std::span<const uint8_t>(bytes), {});
+  CopyingSource windows(bytes);
+  auto central = zip::read_zip_directory(windows, {}, zip::DirectoryDepth::central);
+  ASSERT_EQ(central.size(), 4u);
+  // The tail and the directory only: no window at a member's local header.
+  EXPECT_LE(windows.reads, 4u);
+  for (size_t i = 0; i < central.size(); ++i) {
+    EXPECT_EQ(central[i].name, full[i].name);
+    EXPECT_EQ(central[i].local_offset, full[i].local_offset);
+    EXPECT_EQ(central[i].data_offset, 0u);
+    zip::locate_member_data(std::span<const uint8_t>(bytes), central[i]);
+    EXPECT_EQ(central[i].data_offset, full[i].data_offset);
+  }
+  // A broken local header: the central read lists the members, locating
+  // that one refuses it by name, as the full read refuses the archive.
+  auto broken = bytes;
+  broken[full[2].local_offset] ^= 0xff;
+  auto listed =
+      zip::read_zip_directory(std::span<const uint8_t>(broken), {}, zip::DirectoryDepth::central);
+  EXPECT_THROW(zip::read_zip_directory(std::span<const uint8_t>(broken), {}), sdk::Failure);
+  try {
+    zip::locate_member_data(std::span<const uint8_t>(broken), listed[2]);
+    ADD_FAILURE() << "a broken local header was located";
+  } catch (const sdk::Failure &e) {
+    EXPECT_NE(std::string(e.what()).find("t2.npy"), std::string::npos) << e.what();
+  }
+}

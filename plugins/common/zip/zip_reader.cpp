@@ -270,7 +270,8 @@ void read_local_header(ByteSource &src, const Directory &d, std::string_view raw
 
 } // namespace
 
-std::vector<ZipEntry> read_zip_directory(ByteSource &src, const ZipLimits &limits) {
+std::vector<ZipEntry> read_zip_directory(ByteSource &src, const ZipLimits &limits,
+                                         DirectoryDepth depth) {
   const Directory d = read_end_records(src);
   if (limits.max_directory_bytes != 0 && d.size > limits.max_directory_bytes)
     sdk::over_limit("central directory bytes", d.size, limits.max_directory_bytes,
@@ -326,12 +327,15 @@ std::vector<ZipEntry> read_zip_directory(ByteSource &src, const ZipLimits &limit
       bad_member(e.name, "stored, but its compressed size " + std::to_string(e.compressed_size) +
                              " differs from its size " + std::to_string(e.uncompressed_size));
     check_inflated_size(e);
-    read_local_header(src, d, raw_name, e);
+    if (depth == DirectoryDepth::full)
+      read_local_header(src, d, raw_name, e);
     entries.push_back(std::move(e));
   }
 
   std::sort(entries.begin(), entries.end(),
             [](const ZipEntry &a, const ZipEntry &b) { return a.local_offset < b.local_offset; });
+  if (depth == DirectoryDepth::central)
+    return entries;
   uint64_t gap_start = 0;
   bool after_descriptor = false;
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -344,6 +348,15 @@ std::vector<ZipEntry> read_zip_directory(ByteSource &src, const ZipLimits &limit
   }
   check_unlisted(src, gap_start, d.offset, after_descriptor, entries.size());
   return entries;
+}
+
+void locate_member_data(ByteSource &src, ZipEntry &e) {
+  // The archive's end stands in for the directory's offset: the data must
+  // lie inside the file. The name compared is the decoded one, which is the
+  // stored one for the ASCII names the callers (PyTorch) read.
+  Directory d{};
+  d.offset = src.size();
+  read_local_header(src, d, e.name, e);
 }
 
 } // namespace weightio::zip
