@@ -335,45 +335,38 @@ private:
   const wio_read_request *r_;
 };
 
-inline wio_tensor_out mapped_tensor(int32_t dtype, std::string_view name, const int64_t *shape,
-                                    uint32_t ndim, uint64_t offset, uint64_t nbytes) {
+// The fields every tensor descriptor has; the builders below add their
+// storage kind's own.
+inline wio_tensor_out tensor_out(int32_t dtype, std::string_view name, const int64_t *shape,
+                                 uint32_t ndim, int32_t storage, uint64_t nbytes) {
   wio_tensor_out t{};
   t.struct_size = sizeof(wio_tensor_out);
   t.dtype = dtype;
   t.name = make_str(name);
   t.ndim = ndim;
   t.shape = shape;
-  t.storage = WIO_STORAGE_MAPPED;
-  t.offset = offset;
+  t.storage = storage;
   t.nbytes = nbytes;
+  return t;
+}
+
+inline wio_tensor_out mapped_tensor(int32_t dtype, std::string_view name, const int64_t *shape,
+                                    uint32_t ndim, uint64_t offset, uint64_t nbytes) {
+  wio_tensor_out t = tensor_out(dtype, name, shape, ndim, WIO_STORAGE_MAPPED, nbytes);
+  t.offset = offset;
   return t;
 }
 
 // A tensor described without bytes, for a read with WIO_READ_DESCRIBE.
 inline wio_tensor_out described_tensor(int32_t dtype, std::string_view name, const int64_t *shape,
                                        uint32_t ndim, uint64_t nbytes) {
-  wio_tensor_out t{};
-  t.struct_size = sizeof(wio_tensor_out);
-  t.dtype = dtype;
-  t.name = make_str(name);
-  t.ndim = ndim;
-  t.shape = shape;
-  t.storage = WIO_STORAGE_NONE;
-  t.nbytes = nbytes;
-  return t;
+  return tensor_out(dtype, name, shape, ndim, WIO_STORAGE_NONE, nbytes);
 }
 
 inline wio_tensor_out buffer_tensor(int32_t dtype, std::string_view name, const int64_t *shape,
                                     uint32_t ndim, void *buffer, uint64_t nbytes) {
-  wio_tensor_out t{};
-  t.struct_size = sizeof(wio_tensor_out);
-  t.dtype = dtype;
-  t.name = make_str(name);
-  t.ndim = ndim;
-  t.shape = shape;
-  t.storage = WIO_STORAGE_BUFFER;
+  wio_tensor_out t = tensor_out(dtype, name, shape, ndim, WIO_STORAGE_BUFFER, nbytes);
   t.buffer = buffer;
-  t.nbytes = nbytes;
   return t;
 }
 
@@ -394,16 +387,9 @@ inline wio_tensor_out &in_storage(wio_tensor_out &t, uint64_t id, uint64_t offse
 inline wio_tensor_out strided_tensor(int32_t dtype, std::string_view name, const int64_t *shape,
                                      const int64_t *strides, uint32_t ndim, uint64_t element_offset,
                                      uint64_t nbytes) {
-  wio_tensor_out t{};
-  t.struct_size = sizeof(wio_tensor_out);
-  t.dtype = dtype;
-  t.name = make_str(name);
-  t.ndim = ndim;
-  t.shape = shape;
-  t.storage = WIO_STORAGE_STRIDED;
+  wio_tensor_out t = tensor_out(dtype, name, shape, ndim, WIO_STORAGE_STRIDED, nbytes);
   t.strides = strides;
   t.element_offset = element_offset;
-  t.nbytes = nbytes;
   return t;
 }
 
